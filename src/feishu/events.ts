@@ -3,12 +3,14 @@
  * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
  */
 
-/** Normalised envelope header; v1 (`uuid`) deliveries are mapped onto the v2 names. */
+/** Normalised envelope header; v1 (`uuid`) deliveries are mapped onto the v2 names. The verification token
+ * is checked at ingress and not carried further. */
 export interface EventHeader {
   event_id: string;
   event_type: string;
   /** Units differ between doc pages: opaque, for logs only. */
   create_time?: string;
+  /** On the wire only: `openFeishuRequest` checks it and drops it from the envelope it returns. */
   token?: string;
   app_id?: string;
   tenant_key?: string;
@@ -61,7 +63,12 @@ export interface MessageReceiveEvent {
 export interface CardActionEvent {
   operator: { open_id?: string; user_id?: string; union_id?: string; tenant_key?: string };
   token?: string;
-  action: { value?: Record<string, unknown>; tag?: string; name?: string; form_value?: Record<string, unknown> };
+  action: {
+    value?: Record<string, unknown>;
+    tag?: string;
+    name?: string;
+    form_value?: Record<string, unknown>;
+  };
   context?: { open_message_id?: string; open_chat_id?: string; url?: string; preview_token?: string };
   host?: string;
 }

@@ -1,0 +1,352 @@
+/**
+ * Verification and decryption of Feishu webhook deliveries, as pure functions over the raw bytes.
+ * The route calls `openFeishuRequest` and gets a challenge to answer, a verified event, or a typed error;
+ * nothing here returns an event that has not been verified.
+ * https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/encrypt-key-encryption-configuration-case
+ */
+import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
+import { MalformedRequestError, RequestVerificationError } from '../errors.js';
+import type { EventEnvelope, EventHeader } from '../feishu/events.js';
+
+export interface VerifyOptions {
+  /** FEISHU_ENCRYPT_KEY: when set, Feishu encrypts every body and signs every event. */
+  encryptKey?: string;
+  /** FEISHU_VERIFICATION_TOKEN: echoed inside each body; the only check Feishu offers without an Encrypt Key. */
+  verificationToken?: string;
+  /** Epoch milliseconds; injectable so tests can sign stale or future requests. */
+  now?: () => number;
+  /** Accepted distance between the request timestamp and `now()`, both directions. */
+  toleranceSeconds?: number;
+}
+
+/** Header names lower-cased, as Node gives them. */
+export interface RawRequest {
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type OpenedRequest =
+  | { kind: 'challenge'; challenge: string }
+  | { kind: 'event'; envelope: EventEnvelope };
+
+const HEADER_TIMESTAMP = 'x-lark-request-timestamp';
+const HEADER_NONCE = 'x-lark-request-nonce';
+const HEADER_SIGNATURE = 'x-lark-signature';
+const DEFAULT_TOLERANCE_SECONDS = 300;
+/** Seconds-since-epoch stay below this until the year 33658; anything larger must be milliseconds. */
+const MILLISECOND_TIMESTAMP_THRESHOLD = 1e12;
+const AES_BLOCK_BYTES = 16;
+const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const NUMERIC = /^\d+(?:\.\d+)?$/;
+
+type JsonObject = Record<string, unknown>;
+
+/** hex(sha256(timestamp + nonce + encrypt_key + raw_body)), hashing the body bytes exactly as received. */
+export function computeFeishuSignature(
+  timestamp: string,
+  nonce: string,
+  encryptKey: string,
+  rawBody: Buffer | string,
+): string {
+  const hash = createHash('sha256').update(`${timestamp}${nonce}${encryptKey}`, 'utf8');
+  // Feishu signs the bytes it sent; re-serialised JSON differs in whitespace and key order.
+  hash.update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody);
+  return hash.digest('hex');
+}
+
+/**
+ * Checks the signature headers and the timestamp window. Throws `RequestVerificationError`.
+ * Feishu only signs when an Encrypt Key is configured, so without one nothing can be verified here.
+ */
+export function verifyFeishuRequest(req: RawRequest, opts: VerifyOptions): void {
+  const encryptKey = opts.encryptKey;
+  if (!encryptKey) {
+    throw new RequestVerificationError(
+      'bad_signature',
+      'Cannot verify the x-lark-signature header without an Encrypt Key: set FEISHU_ENCRYPT_KEY',
+    );
+  }
+  const timestamp = readHeader(req.headers, HEADER_TIMESTAMP);
+  const nonce = readHeader(req.headers, HEADER_NONCE);
+  const signature = readHeader(req.headers, HEADER_SIGNATURE);
+  if (timestamp === undefined || nonce === undefined || signature === undefined) {
+    const missing = [
+      [HEADER_TIMESTAMP, timestamp],
+      [HEADER_NONCE, nonce],
+      [HEADER_SIGNATURE, signature],
+    ]
+      .filter(([, value]) => value === undefined)
+      .map(([name]) => name);
+    throw new RequestVerificationError(
+      'missing_headers',
+      `Missing or empty header(s): ${missing.join(', ')}`,
+    );
+  }
+  if (!NUMERIC.test(timestamp)) {
+    throw new RequestVerificationError('missing_headers', `${HEADER_TIMESTAMP} is not a number`);
+  }
+
+  // Checked before hashing, as bolt-js does: a replayed request is rejected without touching the key.
+  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const skewSeconds = Math.abs((opts.now ?? Date.now)() / 1000 - toEpochSeconds(Number(timestamp)));
+  if (!(skewSeconds <= tolerance)) {
+    throw new RequestVerificationError(
+      'stale_timestamp',
+      `${HEADER_TIMESTAMP} is ${Math.round(skewSeconds)} s away from server time (tolerance ${tolerance} s)`,
+    );
+  }
+
+  const expected = computeFeishuSignature(timestamp, nonce, encryptKey, req.rawBody);
+  if (!constantTimeEqual(expected, signature.toLowerCase())) {
+    throw new RequestVerificationError(
+      'bad_signature',
+      `${HEADER_SIGNATURE} does not match the request body`,
+    );
+  }
+}
+
+/** Boolean twin of `verifyFeishuRequest`, for callers that only branch on the outcome. */
+export function isValidFeishuRequest(req: RawRequest, opts: VerifyOptions): boolean {
+  try {
+    verifyFeishuRequest(req, opts);
+    return true;
+  } catch (err) {
+    if (err instanceof RequestVerificationError) return false;
+    throw err;
+  }
+}
+
+/**
+ * AES-256-CBC with PKCS7 padding; key = SHA-256(encrypt_key); payload = base64(iv[16] ‖ ciphertext).
+ * Every failure is `decrypt_failed`, and the message never carries the key or any plaintext.
+ */
+export function decryptFeishuPayload(encrypt: string, encryptKey: string): string {
+  if (!STANDARD_BASE64.test(encrypt)) {
+    throw new RequestVerificationError('decrypt_failed', 'Encrypted payload is not base64');
+  }
+  // Node's base64 decoder skips bad characters silently, hence the strict pattern above.
+  const payload = Buffer.from(encrypt, 'base64');
+  if (payload.length < 2 * AES_BLOCK_BYTES || payload.length % AES_BLOCK_BYTES !== 0) {
+    throw new RequestVerificationError(
+      'decrypt_failed',
+      `Encrypted payload has ${payload.length} bytes; expected a 16-byte IV and whole AES blocks`,
+    );
+  }
+  const key = createHash('sha256').update(encryptKey, 'utf8').digest();
+  try {
+    const decipher = createDecipheriv('aes-256-cbc', key, payload.subarray(0, AES_BLOCK_BYTES));
+    const plain = Buffer.concat([decipher.update(payload.subarray(AES_BLOCK_BYTES)), decipher.final()]);
+    // `fatal` turns a wrong key that happens to leave valid padding into an error instead of mojibake.
+    return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+  } catch {
+    throw new RequestVerificationError(
+      'decrypt_failed',
+      'Could not decrypt the payload: wrong FEISHU_ENCRYPT_KEY or corrupt data',
+    );
+  }
+}
+
+/**
+ * The single entry point for the webhook route. Throws `RequestVerificationError` (answer 401) or
+ * `MalformedRequestError` (answer 400); both messages are safe to log.
+ */
+export function openFeishuRequest(req: RawRequest, opts: VerifyOptions): OpenedRequest {
+  if (!opts.encryptKey && !opts.verificationToken) {
+    // Fail closed: accepting unauthenticated events would let anyone drive the bot.
+    throw new RequestVerificationError(
+      'bad_token',
+      'Webhook verification is not configured: set FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY ' +
+        '(Feishu developer console → Events & Callbacks → Encryption Strategy)',
+    );
+  }
+  const body = parseJsonObject(decodeUtf8(req.rawBody), 'Request body');
+  return opts.encryptKey ? openEncrypted(req, body, opts.encryptKey, opts) : openPlain(body, opts);
+}
+
+function openEncrypted(
+  req: RawRequest,
+  body: JsonObject,
+  encryptKey: string,
+  opts: VerifyOptions,
+): OpenedRequest {
+  const encrypt = body.encrypt;
+  if (typeof encrypt !== 'string') {
+    // With an Encrypt Key configured Feishu encrypts everything, so a plaintext body was not sent by Feishu.
+    throw new RequestVerificationError(
+      'bad_signature',
+      'Expected an encrypted body {"encrypt": …} because FEISHU_ENCRYPT_KEY is set; got a plaintext body',
+    );
+  }
+
+  const signed = [HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE].some(
+    (name) => req.headers[name] !== undefined,
+  );
+  if (!signed) {
+    // Only the URL check is sent unsigned. Every failure on this path is a 401, so that the status code
+    // does not reveal whether unauthenticated ciphertext had valid padding (a padding oracle).
+    const plain = decryptFeishuPayload(encrypt, encryptKey);
+    const inner = tryParseJsonObject(plain);
+    if (!inner) {
+      throw new RequestVerificationError('decrypt_failed', 'Decrypted payload is not a JSON object');
+    }
+    if (inner.type !== 'url_verification') {
+      throw new RequestVerificationError(
+        'missing_headers',
+        `Encrypted event without ${HEADER_TIMESTAMP}, ${HEADER_NONCE} and ${HEADER_SIGNATURE}`,
+      );
+    }
+    return answerChallenge(inner, opts);
+  }
+
+  // Authenticate the ciphertext before decrypting it.
+  verifyFeishuRequest(req, opts);
+  const inner = parseJsonObject(decryptFeishuPayload(encrypt, encryptKey), 'Decrypted payload');
+  if (inner.type === 'url_verification') return answerChallenge(inner, opts);
+  // Defence in depth: the signature already proves origin, the token also pins the app.
+  if (opts.verificationToken) checkToken(envelopeToken(inner), opts.verificationToken);
+  return { kind: 'event', envelope: normaliseEnvelope(inner) };
+}
+
+function openPlain(body: JsonObject, opts: VerifyOptions): OpenedRequest {
+  if ('encrypt' in body) {
+    throw new RequestVerificationError(
+      'decrypt_failed',
+      'Received an encrypted body but FEISHU_ENCRYPT_KEY is not set: copy the Encrypt Key from the developer console',
+    );
+  }
+  // openFeishuRequest has already failed closed when neither secret is set.
+  const token = opts.verificationToken ?? '';
+  if (body.type === 'url_verification') return answerChallenge(body, opts);
+  // Without an Encrypt Key Feishu sends no signature, so the token is the only proof of origin (and there is
+  // no timestamp to stop replays): configure an Encrypt Key in production.
+  checkToken(envelopeToken(body), token);
+  return { kind: 'event', envelope: normaliseEnvelope(body) };
+}
+
+/** URL check: `{challenge, token, type: "url_verification"}`, answered with `{challenge}` within 1 s. */
+function answerChallenge(body: JsonObject, opts: VerifyOptions): OpenedRequest {
+  if (opts.verificationToken) checkToken(body.token, opts.verificationToken);
+  const challenge = body.challenge;
+  if (typeof challenge !== 'string' || challenge === '') {
+    throw new MalformedRequestError('url_verification body has no challenge string');
+  }
+  return { kind: 'challenge', challenge };
+}
+
+/** v2 carries the token in `header.token`; v1 at the top level. */
+function envelopeToken(body: JsonObject): unknown {
+  if ('schema' in body) return isJsonObject(body.header) ? body.header.token : undefined;
+  return body.token;
+}
+
+function checkToken(received: unknown, expected: string): void {
+  if (typeof received !== 'string' || received === '') {
+    throw new RequestVerificationError('bad_token', 'Request carries no verification token');
+  }
+  if (!constantTimeEqual(received, expected)) {
+    throw new RequestVerificationError(
+      'bad_token',
+      'Verification token does not match FEISHU_VERIFICATION_TOKEN',
+    );
+  }
+}
+
+/**
+ * v2 is kept as is; v1 (`uuid`, `event.type`, no `schema`) is mapped onto v2 names. The verification token is
+ * left behind: it has been checked, and an envelope without it can be queued and logged without leaking it.
+ * https://open.feishu.cn/document/ukTMukTMukTM/uUTNz4SN1MjL1UzM
+ */
+function normaliseEnvelope(body: JsonObject): EventEnvelope {
+  if ('schema' in body) {
+    const header = body.header;
+    if (body.schema !== '2.0' || !isJsonObject(header)) {
+      throw new MalformedRequestError('Event envelope has an unknown schema or no header');
+    }
+    return buildEnvelope(header.event_id, header.event_type, body.event, {
+      create_time: header.create_time,
+      app_id: header.app_id,
+      tenant_key: header.tenant_key,
+    });
+  }
+  const event = body.event;
+  // v1 puts app_id and tenant_key inside `event`, next to its `type`.
+  const inner = isJsonObject(event) ? event : {};
+  return buildEnvelope(body.uuid, inner.type, event, {
+    create_time: body.ts,
+    app_id: inner.app_id,
+    tenant_key: inner.tenant_key,
+  });
+}
+
+function buildEnvelope(
+  eventId: unknown,
+  eventType: unknown,
+  event: unknown,
+  optional: Record<'create_time' | 'app_id' | 'tenant_key', unknown>,
+): EventEnvelope {
+  if (typeof eventId !== 'string' || eventId === '') {
+    throw new MalformedRequestError('Event envelope has no event_id (v2) or uuid (v1)');
+  }
+  if (typeof eventType !== 'string' || eventType === '') {
+    throw new MalformedRequestError('Event envelope has no event_type (v2) or event.type (v1)');
+  }
+  if (!isJsonObject(event)) {
+    throw new MalformedRequestError('Event envelope has no event object');
+  }
+  const header: EventHeader = { event_id: eventId, event_type: eventType };
+  // create_time units differ between doc pages and it is sometimes a number: keep it as an opaque string.
+  const createTime = optional.create_time;
+  if (typeof createTime === 'string' || typeof createTime === 'number')
+    header.create_time = String(createTime);
+  if (typeof optional.app_id === 'string') header.app_id = optional.app_id;
+  if (typeof optional.tenant_key === 'string') header.tenant_key = optional.tenant_key;
+  return { schema: '2.0', header, event };
+}
+
+/** Node joins repeated custom headers into one string; an array here means something unusual, so refuse it. */
+function readHeader(headers: RawRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  const single = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
+  return single === undefined || single.trim() === '' ? undefined : single.trim();
+}
+
+/** The header is in seconds in practice, but the docs do not say so (FEISHU.md: UNCONFIRMED). */
+function toEpochSeconds(timestamp: number): number {
+  return timestamp > MILLISECOND_TIMESTAMP_THRESHOLD ? timestamp / 1000 : timestamp;
+}
+
+/** Hashing first gives equal-length inputs for timingSafeEqual and hides the expected value's length. */
+function constantTimeEqual(a: string, b: string): boolean {
+  const digestA = createHash('sha256').update(a, 'utf8').digest();
+  const digestB = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(digestA, digestB);
+}
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new MalformedRequestError('Request body is not UTF-8');
+  }
+}
+
+/** JSON.parse errors quote the input, which may hold the token or decrypted data: never pass them on. */
+function parseJsonObject(text: string, what: string): JsonObject {
+  const parsed = tryParseJsonObject(text);
+  if (!parsed) throw new MalformedRequestError(`${what} is not a JSON object`);
+  return parsed;
+}
+
+function tryParseJsonObject(text: string): JsonObject | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isJsonObject(parsed) ? parsed : undefined;
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
