@@ -1,0 +1,173 @@
+import { Redis, type RedisOptions, ReplyError } from 'ioredis';
+import { BotError } from '../errors.js';
+import type { Store } from './store.js';
+
+/** The subset of a pino logger the store layer uses, so tests can pass a plain spy. */
+export interface StoreLogger {
+  warn(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+}
+
+/**
+ * The backing store could not be reached (or answered too slowly). Routes map it to a 5xx so Feishu
+ * redelivers the event later instead of the bot silently dropping it.
+ */
+export class StoreUnavailableError extends BotError {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(
+    readonly operation: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Tuned so a webhook fails within ~1.5 s while Redis is down (Feishu waits 3 s for the ack) and the client
+ * heals by itself once Redis is back:
+ * - no offline queue: a command issued while disconnected rejects at once instead of waiting for a
+ *   reconnect that may never come; the bot answers 5xx and Feishu retries the delivery;
+ * - `connectTimeout` bounds a blackholed host, `commandTimeout` bounds a hung server;
+ * - commands whose caller already got an error are not replayed after a reconnect: a late `SET NX`
+ *   would claim an event whose redelivery must still be processed;
+ * - `retryStrategy` never gives up, so recovery needs no restart.
+ */
+const REDIS_OPTIONS: RedisOptions = {
+  lazyConnect: true,
+  connectTimeout: 1_000,
+  commandTimeout: 1_500,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  autoResendUnfulfilledCommands: false,
+  retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  connectionName: 'feishu-stats-bot',
+};
+
+export interface RedisStoreOptions {
+  /** Connection loss and recovery are logged once each, not once per reconnect attempt. */
+  logger?: StoreLogger;
+}
+
+/**
+ * Store over Redis. Given a URL it owns the connection (settings above) and quits it on `close()`;
+ * given an existing ioredis client it uses that client's settings and leaves closing it to the caller.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly #client: Redis;
+  readonly #ownsClient: boolean;
+  readonly #logger: StoreLogger | undefined;
+  #connecting: Promise<void> | undefined;
+  #wasReady = false;
+  #degraded = false;
+
+  constructor(clientOrUrl: Redis | string, opts: RedisStoreOptions = {}) {
+    this.#ownsClient = typeof clientOrUrl === 'string';
+    this.#client = typeof clientOrUrl === 'string' ? new Redis(clientOrUrl, REDIS_OPTIONS) : clientOrUrl;
+    this.#logger = opts.logger;
+    // Without an 'error' listener ioredis prints every reconnect failure to stderr by itself.
+    this.#client.on('error', this.#onError);
+    this.#client.on('ready', this.#onReady);
+    if (this.#client.status === 'ready') this.#wasReady = true;
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const ttl = toTtl(ttlMs);
+    // One command, so the check and the write are atomic across every bot instance.
+    const reply = await this.#run('setIfAbsent', (c) => c.set(key, value, 'PX', ttl, 'NX'));
+    return reply === 'OK';
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.#run('get', (c) => c.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    const ttl = toTtl(ttlMs);
+    await this.#run('set', (c) => c.set(key, value, 'PX', ttl));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#run('delete', (c) => c.del(key));
+  }
+
+  async ping(): Promise<void> {
+    await this.#run('ping', (c) => c.ping());
+  }
+
+  async close(): Promise<void> {
+    this.#client.off('error', this.#onError);
+    this.#client.off('ready', this.#onReady);
+    if (!this.#ownsClient) return;
+    // A noop listener stays on: a late socket error during shutdown must not reach ioredis' stderr fallback.
+    this.#client.on('error', () => {});
+    if (this.#client.status === 'ready') {
+      try {
+        await this.#client.quit();
+        return;
+      } catch {
+        // The server went away mid-quit; dropping the socket below is all that is left to do.
+      }
+    }
+    if (this.#client.status !== 'end') this.#client.disconnect();
+  }
+
+  async #run<R>(operation: string, command: (client: Redis) => Promise<R>): Promise<R> {
+    try {
+      await this.#connect();
+      return await command(this.#client);
+    } catch (err) {
+      // A ReplyError means Redis is up and refused the command: a bug, not an outage.
+      if (err instanceof ReplyError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new StoreUnavailableError(operation, `Redis ${operation} failed: ${reason}`, { cause: err });
+    }
+  }
+
+  /** `lazyConnect` keeps construction free of I/O; the first command (or `createStore`'s ping) connects. */
+  #connect(): Promise<void> {
+    if (this.#client.status === 'wait') {
+      this.#connecting = this.#client.connect().finally(() => {
+        this.#connecting = undefined;
+      });
+    }
+    return this.#connecting ?? Promise.resolve();
+  }
+
+  readonly #onError = (err: Error): void => {
+    // Before the first 'ready' the failure surfaces through the rejected command; logging it too is noise.
+    if (!this.#wasReady || this.#degraded) return;
+    this.#degraded = true;
+    this.#logger?.warn(
+      { store: 'redis', err: { message: err.message, code: (err as NodeJS.ErrnoException).code } },
+      'redis connection lost; commands fail until it reconnects',
+    );
+  };
+
+  readonly #onReady = (): void => {
+    this.#wasReady = true;
+    if (!this.#degraded) return;
+    this.#degraded = false;
+    this.#logger?.info({ store: 'redis' }, 'redis connection restored');
+  };
+}
+
+/** The URL with its password masked, for logs and error messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // An unparseable URL may still hold a password somewhere; print none of it.
+    return '<unparseable redis url>';
+  }
+}
+
+/** Redis `PX` takes a positive integer; reject what it would refuse before a round-trip. */
+function toTtl(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
+  return Math.ceil(ttlMs);
+}

@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { FREE_DBS_KEY, THROWAWAY_MARKER_KEY } from './global-setup.js';
+
+/** Base URL of the throwaway redis-server from `global-setup.ts` (DB 0, which is bookkeeping: do not use it). */
+export function redisUrlForTest(): string {
+  return inject('redisUrl');
+}
+
+export interface FreshRedisDb {
+  /** URL including the logical DB, e.g. `redis://127.0.0.1:41234/7`; pass it to `RedisStore`/`createStore`. */
+  url: string;
+  /** A plain client on that DB for arranging and inspecting state. */
+  redis: Redis;
+  /** Empties the DB, closes `redis` and returns the DB to the pool. Call it in `afterAll`/`afterEach`. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Hands out a logical database of its own on the throwaway server.
+ *
+ * Why a database rather than a key prefix: the store adapters add no prefix of their own, and the code under
+ * test writes fixed keys (`keys.ts`), so two test files running in parallel would otherwise claim each
+ * other's event ids. A database isolates them with no change to production code, and FLUSHDB clears
+ * exactly one file's keys. Numbers come from a list in DB 0 that `LPOP` hands out atomically across workers.
+ */
+export async function freshRedisDb(): Promise<FreshRedisDb> {
+  const baseUrl = redisUrlForTest();
+  const admin = new Redis(baseUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let db: number;
+  try {
+    await assertThrowaway(admin);
+    const taken = await admin.lpop(FREE_DBS_KEY);
+    if (taken === null) {
+      throw new Error('all throwaway Redis databases are in use: is some test not calling cleanup()?');
+    }
+    db = Number(taken);
+  } finally {
+    admin.disconnect();
+  }
+
+  const url = `${baseUrl}/${db}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  // A previous holder that crashed before cleanup may have left keys behind.
+  await redis.flushdb();
+
+  let cleaned = false;
+  return {
+    url,
+    redis,
+    cleanup: async () => {
+      if (cleaned) return;
+      cleaned = true;
+      if (redis.status !== 'end') redis.disconnect();
+      const janitor = new Redis(baseUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await assertThrowaway(janitor);
+        await janitor.select(db);
+        await janitor.flushdb();
+        await janitor.select(0);
+        await janitor.rpush(FREE_DBS_KEY, String(db));
+      } finally {
+        janitor.disconnect();
+      }
+    },
+  };
+}
+
+/** Flushing is only allowed on the server global-setup started; anything else is somebody's data. */
+async function assertThrowaway(client: Redis): Promise<void> {
+  if ((await client.exists(THROWAWAY_MARKER_KEY)) !== 1) {
+    throw new Error(
+      `refusing to touch ${client.options.host}:${client.options.port}: not the throwaway test server`,
+    );
+  }
+}

@@ -1,0 +1,310 @@
+import { createServer } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createStore } from '../src/store/create-store.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { RedisStore, redactRedisUrl, StoreUnavailableError } from '../src/store/redis-store.js';
+import type { Store } from '../src/store/store.js';
+import { type FreshRedisDb, freshRedisDb } from './redis.js';
+
+/** One adapter under test: a store plus a way to make its TTLs run out. */
+interface Harness {
+  store: Store;
+  /** A TTL the harness can wait out quickly. */
+  ttlMs: number;
+  /** Returns once a key written `ttlMs` ago with that TTL must have expired. */
+  waitPastTtl(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+let db: FreshRedisDb;
+beforeAll(async () => {
+  db = await freshRedisDb();
+});
+afterAll(async () => {
+  await db.cleanup();
+});
+
+const adapters: { name: string; open(): Harness }[] = [
+  {
+    name: 'MemoryStore',
+    open: () => {
+      let now = Date.UTC(2025, 0, 1);
+      const ttlMs = 1_000;
+      return {
+        store: new MemoryStore({ now: () => now }),
+        ttlMs,
+        waitPastTtl: async () => {
+          now += ttlMs + 1;
+        },
+      };
+    },
+  },
+  {
+    name: 'RedisStore',
+    open: () => {
+      const ttlMs = 80;
+      // Redis checks expiry on every access with ms precision, so a fixed margin is deterministic.
+      return { store: new RedisStore(db.url), ttlMs, waitPastTtl: () => sleep(ttlMs + 70) };
+    },
+  },
+];
+
+describe.each(adapters)('Store contract: $name', (adapter) => {
+  let h: Harness;
+  beforeEach(async () => {
+    await db.redis.flushdb();
+    h = adapter.open();
+  });
+  afterEach(async () => {
+    await h.store.close();
+  });
+
+  it('lets only the first setIfAbsent claim a key and keeps the winner’s value', async () => {
+    expect(await h.store.setIfAbsent('evt:1', 'first', 60_000)).toBe(true);
+    expect(await h.store.setIfAbsent('evt:1', 'second', 60_000)).toBe(false);
+    expect(await h.store.get('evt:1')).toBe('first');
+  });
+
+  it('grants exactly one of 50 concurrent setIfAbsent calls (event de-duplication)', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => h.store.setIfAbsent('evt:race', `worker-${i}`, 60_000)),
+    );
+    const winners = results.flatMap((won, i) => (won ? [i] : []));
+    expect(winners).toHaveLength(1);
+    expect(await h.store.get('evt:race')).toBe(`worker-${winners[0]}`);
+  });
+
+  it('expires keys after their TTL, after which the key can be claimed again', async () => {
+    expect(await h.store.setIfAbsent('claim', 'a', h.ttlMs)).toBe(true);
+    await h.store.set('plain', 'b', h.ttlMs);
+    expect(await h.store.get('claim')).toBe('a');
+    expect(await h.store.get('plain')).toBe('b');
+
+    await h.waitPastTtl();
+
+    expect(await h.store.get('claim')).toBeNull();
+    expect(await h.store.get('plain')).toBeNull();
+    expect(await h.store.setIfAbsent('claim', 'c', h.ttlMs)).toBe(true);
+  });
+
+  it('set overwrites an existing value, including one claimed by setIfAbsent', async () => {
+    await h.store.setIfAbsent('k', 'claimed', 60_000);
+    await h.store.set('k', 'overwritten', 60_000);
+    expect(await h.store.get('k')).toBe('overwritten');
+    await h.store.set('k', 'again', 60_000);
+    expect(await h.store.get('k')).toBe('again');
+  });
+
+  it('delete removes a key (and deleting a missing key is not an error)', async () => {
+    await h.store.set('k', 'v', 60_000);
+    await h.store.delete('k');
+    expect(await h.store.get('k')).toBeNull();
+    await expect(h.store.delete('never-set')).resolves.toBeUndefined();
+    expect(await h.store.setIfAbsent('k', 'v2', 60_000)).toBe(true);
+  });
+
+  it('returns null for a key that was never set', async () => {
+    expect(await h.store.get('missing')).toBeNull();
+  });
+
+  it('answers ping while the backend is up, and rejects after close', async () => {
+    await expect(h.store.ping()).resolves.toBeUndefined();
+    await h.store.close();
+    await expect(h.store.ping()).rejects.toThrow();
+  });
+
+  it('round-trips unicode keys and values byte for byte', async () => {
+    const value = '文档统计 📊 — naïve café, 𝒻𝑒𝒾𝓈𝒽𝓊 \u{1F1E8}\u{1F1F3} e\u0301';
+    await h.store.set('用户:ou_统计', value, 60_000);
+    expect(await h.store.get('用户:ou_统计')).toBe(value);
+    expect(await h.store.setIfAbsent('用户:ou_统计', 'other', 60_000)).toBe(false);
+  });
+
+  it('rejects a TTL that is not a positive number instead of storing a key forever', async () => {
+    await expect(h.store.set('k', 'v', 0)).rejects.toBeInstanceOf(RangeError);
+    await expect(h.store.setIfAbsent('k', 'v', -5)).rejects.toBeInstanceOf(RangeError);
+    await expect(h.store.set('k', 'v', Number.NaN)).rejects.toBeInstanceOf(RangeError);
+    expect(await h.store.get('k')).toBeNull();
+  });
+});
+
+describe('MemoryStore specifics', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps a key through its last millisecond and drops it one millisecond later, like Redis', async () => {
+    let now = 0;
+    const store = new MemoryStore({ now: () => now });
+    await store.set('k', 'v', 1_000);
+    now = 1_000;
+    expect(await store.get('k')).toBe('v');
+    now = 1_001;
+    expect(await store.get('k')).toBeNull();
+    await store.close();
+  });
+
+  it('sweeps expired entries that nobody reads again, so memory does not grow forever', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const store = new MemoryStore({ now: () => now, sweepIntervalMs: 10_000 });
+    await store.set('short', 'v', 100);
+    await store.set('long', 'v', 60_000);
+    now = 5_000;
+    vi.advanceTimersByTime(10_000);
+    expect(store.size).toBe(1);
+    expect(await store.get('long')).toBe('v');
+    await store.close();
+  });
+
+  it('stops its sweep timer on close', async () => {
+    vi.useFakeTimers();
+    const store = new MemoryStore();
+    expect(vi.getTimerCount()).toBe(1);
+    await store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('RedisStore specifics', () => {
+  beforeEach(async () => {
+    await db.redis.flushdb();
+  });
+
+  it('sets a real Redis TTL (PX) on both set and setIfAbsent', async () => {
+    const store = new RedisStore(db.url);
+    await store.set('plain', 'v', 30_000);
+    await store.setIfAbsent('claim', 'v', 30_000);
+    for (const key of ['plain', 'claim']) {
+      const pttl = await db.redis.pttl(key);
+      expect(pttl).toBeGreaterThan(25_000);
+      expect(pttl).toBeLessThanOrEqual(30_000);
+    }
+    await store.close();
+  });
+
+  // The explicit timeout turns a regression (commands waiting for a reconnect) into a quick, named failure.
+  it('fails fast with StoreUnavailableError when Redis is unreachable, instead of hanging the webhook', {
+    timeout: 5_000,
+  }, async () => {
+    const port = await findClosedPort();
+    const store = new RedisStore(`redis://127.0.0.1:${port}`);
+    try {
+      const started = Date.now();
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      // Later commands, issued while the client is reconnecting in the background, must not queue up either.
+      await expect(store.setIfAbsent('evt', 'v', 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.get('evt')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', operation: 'get' });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reconnects by itself after the connection drops', async () => {
+    const store = new RedisStore(db.url);
+    await store.ping();
+    const before = await storeConnectionIds();
+    expect(before).toHaveLength(1);
+    await db.redis.client('KILL', 'ID', before[0]!);
+
+    const deadline = Date.now() + 5_000;
+    let healthy = false;
+    while (!healthy && Date.now() < deadline) {
+      healthy = await store.ping().then(
+        () => true,
+        () => false,
+      );
+      if (!healthy) await sleep(100);
+    }
+    expect(healthy).toBe(true);
+    const after = await storeConnectionIds();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before[0]);
+    await store.close();
+  });
+
+  it('leaves a caller-provided client open on close (the caller owns it)', async () => {
+    const store = new RedisStore(db.redis);
+    await store.set('k', 'v', 60_000);
+    await store.close();
+    expect(await db.redis.get('k')).toBe('v');
+  });
+});
+
+describe('createStore', () => {
+  const makeLogger = () => ({ warn: vi.fn(), info: vi.fn() });
+
+  it('falls back to memory with exactly one warning when no Redis URL is configured', async () => {
+    const logger = makeLogger();
+    const store = await createStore({ logger });
+    expect(store.kind).toBe('memory');
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(String(logger.warn.mock.calls[0]?.[1])).toMatch(/memory.*single instance.*lost on restart/);
+    await store.close();
+  });
+
+  it('connects to Redis when a URL is configured, and the store works', async () => {
+    const logger = makeLogger();
+    const store = await createStore({ redisUrl: db.url, logger });
+    expect(store.kind).toBe('redis');
+    await store.set('k', 'v', 60_000);
+    expect(await db.redis.get('k')).toBe('v');
+    expect(logger.warn).not.toHaveBeenCalled();
+    await store.close();
+  });
+
+  it('throws a clear error without the password when Redis cannot be reached at startup', async () => {
+    const port = await findClosedPort();
+    const logger = makeLogger();
+    const started = Date.now();
+    const error = await createStore({ redisUrl: `redis://bot:s3cr3t-pw@127.0.0.1:${port}/0`, logger }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toContain(`127.0.0.1:${port}`);
+    expect(message).toContain('REDIS_URL');
+    expect(message).not.toContain('s3cr3t-pw');
+    expect(JSON.stringify([logger.warn.mock.calls, logger.info.mock.calls])).not.toContain('s3cr3t-pw');
+  });
+});
+
+describe('redactRedisUrl', () => {
+  it('masks the password and keeps what an operator needs to find the server', () => {
+    expect(redactRedisUrl('rediss://default:hunter2@cache.example.com:6380/3')).toBe(
+      'rediss://default:***@cache.example.com:6380/3',
+    );
+    expect(redactRedisUrl('redis://:hunter2@10.0.0.5:6379')).toBe('redis://:***@10.0.0.5:6379');
+    expect(redactRedisUrl('redis://10.0.0.5:6379')).toBe('redis://10.0.0.5:6379');
+  });
+
+  it('prints nothing of a URL it cannot parse, since it may still hold a password', () => {
+    expect(redactRedisUrl('not a url :hunter2@')).not.toContain('hunter2');
+  });
+});
+
+/** Connection ids of RedisStore clients on this file's database (they all carry the bot's client name). */
+async function storeConnectionIds(): Promise<string[]> {
+  const list = (await db.redis.client('LIST')) as string;
+  const dbNumber = new URL(db.url).pathname.slice(1);
+  return list
+    .split('\n')
+    .filter((line) => line.includes(' name=feishu-stats-bot ') && line.includes(` db=${dbNumber} `))
+    .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '');
+}
+
+/** A loopback port with nothing listening: bound, then released. */
+function findClosedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
