@@ -1,0 +1,213 @@
+/**
+ * What the person in the chat sees when a command fails: one-line title, what it means, what to do,
+ * and a grey footer with the code and log ID (what Feishu support asks for).
+ */
+
+import {
+  buildCard,
+  buttonRow,
+  type Card,
+  type CardElement,
+  escapeMarkdown,
+  greyNote,
+  isWebUrl,
+  openUrlButton,
+  truncateText,
+} from './card.js';
+import { explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
+import { type Bilingual, joinBilingual, markdown } from './i18n.js';
+
+export type ErrorCardInput =
+  | {
+      kind: 'feishu';
+      feishuCode: number;
+      feishuMsg?: string;
+      endpoint?: string;
+      logId?: string;
+      docUrl?: string;
+    }
+  | { kind: 'not_document'; url: string; what: string }
+  | { kind: 'not_feishu_link'; url: string }
+  | { kind: 'timeout' }
+  | { kind: 'internal'; errorId?: string };
+
+/** Shown inside markdown, so always escaped; long URLs and messages are cut to keep the card small. */
+function quoteUntrusted(text: string, maxChars = 200): string {
+  return escapeMarkdown(truncateText(text, maxChars));
+}
+
+// `what` comes from parseDocLink in English; translate the values it is known to produce.
+const WHAT_LABELS: Readonly<Record<string, Bilingual>> = {
+  folder: { zh: '文件夹', en: 'a folder' },
+  'drive page': { zh: '云空间页面', en: 'a Drive page' },
+  'wiki settings': { zh: '知识库设置页', en: 'wiki settings' },
+  'wiki space': { zh: '知识空间首页', en: 'a wiki space' },
+  'wiki home': { zh: '知识库首页', en: 'the wiki home page' },
+  page: { zh: '普通页面', en: 'a page' },
+  'link without a document token': { zh: '不含文档 token 的链接', en: 'a link without a document token' },
+};
+
+function describeWhat(what: string): Bilingual {
+  const known = WHAT_LABELS[what];
+  if (known) return known;
+  const quoted = quoteUntrusted(what, 60);
+  return { zh: quoted, en: quoted };
+}
+
+function unknownCodeExplanation(code: number, msg: string | undefined): FeishuCodeExplanation {
+  const said = msg ? quoteUntrusted(msg) : '';
+  return {
+    title: { zh: '飞书接口返回错误', en: 'Feishu returned an error' },
+    meaning: said
+      ? {
+          zh: `飞书返回了本机器人无法识别的错误码 ${code}：“${said}”。`,
+          en: `Feishu answered with error code ${code}, which this bot does not recognise: “${said}”.`,
+        }
+      : {
+          zh: `飞书返回了本机器人无法识别的错误码 ${code}。`,
+          en: `Feishu answered with error code ${code}, which this bot does not recognise.`,
+        },
+    fix: {
+      zh: '请稍后重试。若持续失败，请将下方的错误码和 Log ID 发给管理员或飞书技术支持。',
+      en: 'Try again later. If it keeps failing, send the code and log ID below to your admin or Feishu support.',
+    },
+    retryable: true,
+  };
+}
+
+interface ErrorView {
+  explanation: FeishuCodeExplanation;
+  /** Extra grey line, e.g. Feishu's own message for a known code. */
+  detail?: Bilingual;
+  footer?: Bilingual;
+  docUrl?: string;
+  summaryPrefix?: string;
+}
+
+function viewFeishuError(input: Extract<ErrorCardInput, { kind: 'feishu' }>): ErrorView {
+  const known = explainFeishuCode(input.feishuCode);
+  const explanation = known ?? unknownCodeExplanation(input.feishuCode, input.feishuMsg);
+  const zh = [`错误码 ${input.feishuCode}`];
+  const en = [`Code ${input.feishuCode}`];
+  if (input.endpoint) {
+    zh.push(quoteUntrusted(input.endpoint, 80));
+    en.push(quoteUntrusted(input.endpoint, 80));
+  }
+  if (input.logId) {
+    zh.push(`Log ID ${quoteUntrusted(input.logId, 100)}`);
+    en.push(`Log ID ${quoteUntrusted(input.logId, 100)}`);
+  }
+  const view: ErrorView = {
+    explanation,
+    footer: { zh: zh.join(' · '), en: en.join(' · ') },
+    summaryPrefix: String(input.feishuCode),
+  };
+  // 99991672's message names the missing scope, so a known code still shows what Feishu said.
+  if (known && input.feishuMsg) {
+    const said = quoteUntrusted(input.feishuMsg);
+    view.detail = { zh: `飞书提示：“${said}”`, en: `Feishu says: “${said}”` };
+  }
+  if (input.docUrl && isWebUrl(input.docUrl)) view.docUrl = input.docUrl;
+  return view;
+}
+
+function viewError(input: ErrorCardInput): ErrorView {
+  switch (input.kind) {
+    case 'feishu':
+      return viewFeishuError(input);
+    case 'not_document': {
+      const url = quoteUntrusted(input.url);
+      const what = describeWhat(input.what);
+      return {
+        explanation: {
+          title: { zh: '该链接不是云文档', en: 'This link is not a document' },
+          meaning: {
+            zh: `${url} 指向${what.zh}，没有访问统计数据。`,
+            en: `${url} points to ${what.en}, which has no statistics.`,
+          },
+          fix: {
+            zh: '请发送文档、电子表格、多维表格、思维笔记、文件或知识库页面的链接：打开它，从地址栏复制链接。',
+            en: 'Send a link to a doc, sheet, base, mindnote, file or wiki page: open it and copy the link from the address bar.',
+          },
+          retryable: false,
+        },
+      };
+    }
+    case 'not_feishu_link': {
+      const url = quoteUntrusted(input.url);
+      return {
+        explanation: {
+          title: { zh: '这不是飞书文档链接', en: 'Not a Feishu document link' },
+          meaning: {
+            zh: `${url} 不是 feishu.cn、larksuite.com 或 larkoffice.com 上的文档，我无法读取它的数据。`,
+            en: `${url} is not a document on feishu.cn, larksuite.com or larkoffice.com, so I cannot read its statistics.`,
+          },
+          fix: {
+            zh: '在飞书中打开文档，从地址栏或「分享」按钮复制链接后发送。',
+            en: 'Open the document in Feishu and send the link from the address bar or the Share button.',
+          },
+          retryable: false,
+        },
+      };
+    }
+    case 'timeout':
+      return {
+        explanation: {
+          title: { zh: '飞书响应超时', en: 'Feishu took too long to answer' },
+          meaning: {
+            zh: '飞书接口没有在限定时间内返回结果。',
+            en: 'Feishu did not answer in time.',
+          },
+          fix: { zh: '请稍等一分钟后重试。', en: 'Try again in a minute.' },
+          retryable: true,
+        },
+      };
+    case 'internal': {
+      const view: ErrorView = {
+        explanation: {
+          title: { zh: '机器人内部出错', en: 'Something went wrong' },
+          meaning: {
+            zh: '机器人处理你的消息时遇到了意外错误。',
+            en: 'The bot hit an unexpected error while handling your message.',
+          },
+          fix: {
+            zh: '请重试。若持续失败，请将下方的错误 ID 发给机器人维护者。',
+            en: "Try again. If it keeps failing, give the error ID below to the bot's maintainer.",
+          },
+          retryable: true,
+        },
+      };
+      if (input.errorId) {
+        const id = quoteUntrusted(input.errorId, 100);
+        view.footer = { zh: `错误 ID ${id}`, en: `Error ID ${id}` };
+      }
+      return view;
+    }
+  }
+}
+
+export function buildErrorCard(input: ErrorCardInput): Card {
+  const { explanation, detail, footer, docUrl, summaryPrefix } = viewError(input);
+  const elements: CardElement[] = [
+    markdown(explanation.meaning, { element_id: 'err_meaning' }),
+    // Blank line: a lone `\n` is a soft break that clients may render as a space.
+    markdown(joinBilingual([{ zh: '**如何处理**', en: '**What to do**' }, explanation.fix], '\n\n'), {
+      element_id: 'err_fix',
+    }),
+  ];
+  if (detail) elements.push(greyNote(detail, 'err_detail'));
+  if (docUrl) {
+    elements.push(
+      buttonRow([openUrlButton({ zh: '打开文档', en: 'Open document' }, docUrl, 'btn_open', 'default')]),
+    );
+  }
+  if (footer) elements.push(greyNote(footer, 'err_footer'));
+
+  const prefix = summaryPrefix ? `${summaryPrefix} · ` : '';
+  return buildCard({
+    title: explanation.title,
+    template: explanation.retryable ? 'orange' : 'red',
+    summary: { zh: `${prefix}${explanation.title.zh}`, en: `${prefix}${explanation.title.en}` },
+    elements,
+  });
+}

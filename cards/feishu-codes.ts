@@ -1,0 +1,470 @@
+/**
+ * Feishu business codes in words: what happened and what the person in the chat can do about it.
+ * Sources: the error tables of each endpoint page (shared/seeds/ and the links below) and FEISHU.md.
+ */
+
+import { numberedSteps } from './card.js';
+import type { Bilingual } from './i18n.js';
+
+export interface FeishuCodeExplanation {
+  title: Bilingual;
+  meaning: Bilingual;
+  /** Markdown; numbered when there are several steps. */
+  fix: Bilingual;
+  /** Trying again later may succeed (decides orange vs red in the error card). */
+  retryable: boolean;
+}
+
+const RETRY_LATER: Bilingual = {
+  zh: '请稍后重试。若持续失败，请将下方的错误码和 Log ID 发给管理员或飞书技术支持。',
+  en: 'Try again in a few minutes. If it keeps failing, send the code and log ID below to your admin or Feishu support.',
+};
+
+const CHECK_LINK: Bilingual = numberedSteps([
+  {
+    zh: '自己打开该链接，确认文档仍然存在。',
+    en: 'Open the link yourself to check the document still exists.',
+  },
+  {
+    zh: '从文档地址栏或「分享」按钮重新复制完整链接后再发送。',
+    en: 'Copy the full link again from the address bar or the Share button, then resend it.',
+  },
+]);
+
+// 1069603's fix as published: "…" → "More" → "Add document app", and the app only shows up in that
+// search once it has a docs scope. https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get
+const ADD_DOCUMENT_APP: Bilingual = {
+  zh: '打开文档，点击右上角「…」→「更多」→「添加文档应用」，搜索本机器人并授予「可管理」权限。应用需已开通至少一个云文档权限，才能在搜索中找到。',
+  en: 'Open the document, click "…" (top right) → "More" → "Add document app", search for this bot and give it manage permission. The app only appears in that search once it has at least one docs scope enabled.',
+};
+
+const TOKEN_PROBLEM: FeishuCodeExplanation = {
+  title: { zh: '访问凭证无效', en: 'Feishu access token problem' },
+  meaning: {
+    zh: '飞书没有接受机器人的访问凭证，通常是暂时的。',
+    en: "Feishu did not accept the bot's access token. This is usually temporary.",
+  },
+  fix: numberedSteps([
+    { zh: '稍后重试。', en: 'Try again.' },
+    {
+      zh: '若持续出现，请管理员检查机器人配置中的 `FEISHU_APP_ID` 和 `FEISHU_APP_SECRET`。',
+      en: "If it keeps happening, an admin should check `FEISHU_APP_ID` and `FEISHU_APP_SECRET` in the bot's configuration.",
+    },
+  ]),
+  retryable: true,
+};
+
+function entry(
+  title: Bilingual,
+  meaning: Bilingual,
+  fix: Bilingual,
+  retryable: boolean,
+): FeishuCodeExplanation {
+  return { title, meaning, fix, retryable };
+}
+
+const SERVER_ERROR_TITLE: Bilingual = { zh: '飞书服务端错误', en: 'Feishu server error' };
+const BOT_BUG_FIX: Bilingual = {
+  zh: '这是机器人的问题，请将下方的错误码和 Log ID 反馈给机器人维护者。',
+  en: "This is a bug in the bot: report it to the bot's maintainer with the code and log ID below.",
+};
+
+const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, FeishuCodeExplanation>([
+  // Not a Feishu code: FeishuApiError uses -1 when the transport failed before a body arrived.
+  [
+    -1,
+    entry(
+      { zh: '无法连接飞书', en: 'Could not reach Feishu' },
+      {
+        zh: '请求飞书接口时网络出错，没有收到响应。',
+        en: 'The request to Feishu failed before any answer came back.',
+      },
+      RETRY_LATER,
+      true,
+    ),
+  ],
+
+  // drive/v1 statistics and view_records. https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get
+  [
+    1069601,
+    entry(
+      SERVER_ERROR_TITLE,
+      {
+        zh: '飞书读取文档统计数据时出错，通常是暂时的。',
+        en: 'Feishu failed while reading the document statistics. This is usually temporary.',
+      },
+      RETRY_LATER,
+      true,
+    ),
+  ],
+  [
+    1069602,
+    entry(
+      { zh: '请求参数无效', en: 'Invalid request' },
+      {
+        zh: '飞书拒绝了请求：文档 token 与文档类型不匹配，通常是链接不完整或复制错了。',
+        en: 'Feishu rejected the request: the document token and type do not match, usually because the link is incomplete or wrong.',
+      },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+  [
+    1069603,
+    entry(
+      { zh: '无权查看该文档的统计数据', en: "No access to this document's statistics" },
+      {
+        zh: '机器人不是该文档的协作者（需要「可管理」权限），或所在企业尚未开启文档访问记录功能。',
+        en: 'Either the bot is not a collaborator with manage permission on this document, or your organisation has not enabled document access records.',
+      },
+      numberedSteps([
+        ADD_DOCUMENT_APP,
+        {
+          zh: '若仍然失败，请飞书管理员为企业开启文档访问记录功能。',
+          en: 'If it still fails, ask a Feishu admin to enable document access records for your organisation.',
+        },
+      ]),
+      false,
+    ),
+  ],
+  [
+    1069604,
+    entry(
+      { zh: '找不到该文档', en: 'Document not found' },
+      {
+        zh: '文档不存在、已被删除，或链接有误。',
+        en: 'The document does not exist, was deleted, or the link is wrong.',
+      },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+
+  // drive/v2 likes. https://open.feishu.cn/document/docs/drive-v1/like/list
+  [
+    1061001,
+    entry(
+      SERVER_ERROR_TITLE,
+      {
+        zh: '飞书读取点赞记录时出错，通常是暂时的。',
+        en: 'Feishu failed while reading the likes. This is usually temporary.',
+      },
+      RETRY_LATER,
+      true,
+    ),
+  ],
+  [
+    1061002,
+    entry(
+      { zh: '请求参数无效', en: 'Invalid request' },
+      {
+        zh: '飞书拒绝了点赞查询的参数；只有文档（doc、docx）和文件支持点赞。',
+        en: 'Feishu rejected the parameters of the likes request; only docs (doc, docx) and files have likes.',
+      },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+  [
+    1061003,
+    entry(
+      { zh: '找不到该文档', en: 'Document not found' },
+      { zh: '文档不存在或链接有误。', en: 'The document does not exist or the link is wrong.' },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+  [
+    1061004,
+    entry(
+      { zh: '无权查看点赞者', en: 'No access to the likes' },
+      {
+        zh: '机器人没有该文档的阅读权限，或应用未开通查看点赞信息的权限。',
+        en: 'The bot cannot read this document, or the app lacks the scope for reading likes.',
+      },
+      numberedSteps([
+        ADD_DOCUMENT_APP,
+        {
+          zh: '管理员在开发者后台为应用开通 `drive:file.like:readonly` 并发布新版本。',
+          en: 'An admin enables `drive:file.like:readonly` for the app in the developer console and publishes a new version.',
+        },
+      ]),
+      false,
+    ),
+  ],
+  [
+    1061007,
+    entry(
+      { zh: '文档已被删除', en: 'Document deleted' },
+      { zh: '该文档已被删除。', en: 'This document has been deleted.' },
+      {
+        zh: '如需恢复，请文档所有者从回收站还原。',
+        en: 'If it should exist, its owner can restore it from the trash.',
+      },
+      false,
+    ),
+  ],
+
+  // Wiki node resolution. https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node
+  [
+    131001,
+    entry(
+      SERVER_ERROR_TITLE,
+      { zh: '飞书知识库服务暂时出错。', en: 'The Feishu wiki service failed. This is usually temporary.' },
+      RETRY_LATER,
+      true,
+    ),
+  ],
+  [
+    131002,
+    entry(
+      { zh: '知识库链接无效', en: 'Invalid wiki link' },
+      { zh: '飞书无法识别该知识库节点。', en: 'Feishu could not make sense of this wiki node.' },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+  [
+    131005,
+    entry(
+      { zh: '找不到该知识库页面', en: 'Wiki page not found' },
+      {
+        zh: '知识库节点不存在、已被删除，或链接有误。',
+        en: 'The wiki page does not exist, was deleted, or the link is wrong.',
+      },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+  [
+    131006,
+    entry(
+      { zh: '无权访问该知识库页面', en: 'No access to this wiki page' },
+      {
+        zh: '机器人没有该知识库节点的阅读权限。除了 API 权限，应用还需要被授予具体页面的权限。',
+        en: 'The bot has no read permission on this wiki page. Besides API scopes, the app needs access to the page itself.',
+      },
+      numberedSteps([
+        ADD_DOCUMENT_APP,
+        {
+          zh: '或者请知识空间管理员将本机器人添加为知识空间成员。',
+          en: 'Or ask a wiki space admin to add this bot as a member of the wiki space.',
+        },
+      ]),
+      false,
+    ),
+  ],
+
+  // Workplace access data. https://open.feishu.cn/document/workplace-v1/workplace_access_data/search
+  [
+    1628001,
+    entry(
+      { zh: '日期格式无效', en: 'Invalid date format' },
+      { zh: '飞书要求日期格式为 yyyy-MM-dd。', en: 'Feishu expects dates as yyyy-MM-dd.' },
+      { zh: '请使用类似 2024-05-22 的日期。', en: 'Use dates like 2024-05-22.' },
+      false,
+    ),
+  ],
+  [
+    1628002,
+    entry(
+      { zh: '日期范围无效', en: 'Invalid date range' },
+      { zh: '开始日期晚于结束日期。', en: 'The start date is after the end date.' },
+      { zh: '请交换开始和结束日期后重试。', en: 'Swap the start and end dates and try again.' },
+      false,
+    ),
+  ],
+  [
+    1628003,
+    entry(
+      SERVER_ERROR_TITLE,
+      {
+        zh: '飞书工作台数据服务暂时出错。',
+        en: 'The Feishu workplace data service failed. This is usually temporary.',
+      },
+      RETRY_LATER,
+      true,
+    ),
+  ],
+  [
+    1628004,
+    entry(
+      { zh: '分页标记失效', en: 'Paging token rejected' },
+      {
+        zh: '飞书不接受翻页用的 page_token。',
+        en: 'Feishu rejected the page_token used to fetch the next page.',
+      },
+      { zh: '请重新发起查询。', en: 'Run the command again from the start.' },
+      true,
+    ),
+  ],
+
+  // App usage overview. https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
+  [
+    211004,
+    entry(
+      { zh: '当前飞书版本不支持', en: 'Not available on this Feishu plan' },
+      {
+        zh: '应用使用数据仅对企业版和旗舰版租户开放。',
+        en: 'App usage data is only available to Enterprise and Flagship tenants.',
+      },
+      { zh: '如需使用，请联系飞书管理员升级版本。', en: 'Ask your Feishu admin about upgrading the plan.' },
+      false,
+    ),
+  ],
+  [
+    211005,
+    entry(
+      { zh: '应用 ID 无效', en: 'Invalid app ID' },
+      {
+        zh: '飞书找不到该应用，或该应用不是企业自建应用。',
+        en: 'Feishu does not know this app, or it is not a custom app.',
+      },
+      { zh: '请检查应用 ID（以 cli_ 开头）。', en: 'Check the app ID (it starts with cli_).' },
+      false,
+    ),
+  ],
+  [
+    211006,
+    entry(
+      { zh: '部门 ID 无效', en: 'Invalid department ID' },
+      { zh: '飞书找不到该部门。', en: 'Feishu does not know this department.' },
+      { zh: '请检查部门 ID。', en: 'Check the department ID.' },
+      false,
+    ),
+  ],
+  [
+    211007,
+    entry(
+      { zh: '日期格式无效', en: 'Invalid date format' },
+      { zh: '飞书要求日期格式为 2021-07-01 这样的形式。', en: 'Feishu expects dates like 2021-07-01.' },
+      { zh: '请使用 yyyy-MM-dd 格式的日期。', en: 'Use a yyyy-MM-dd date.' },
+      false,
+    ),
+  ],
+  [
+    211008,
+    entry(
+      { zh: '能力类型无效', en: 'Invalid ability' },
+      { zh: '能力类型只能是 app、mp、h5 或 bot。', en: 'The ability must be app, mp, h5 or bot.' },
+      { zh: '请改用上述取值之一。', en: 'Use one of those values.' },
+      false,
+    ),
+  ],
+  [
+    211009,
+    entry(
+      { zh: '统计周期无效', en: 'Invalid period' },
+      { zh: '统计周期只能是日、周或月。', en: 'The period must be a day, a week or a month.' },
+      { zh: '请改用日、周或月。', en: 'Use day, week or month.' },
+      false,
+    ),
+  ],
+  [
+    211010,
+    entry(
+      { zh: '日期范围无效', en: 'Invalid date' },
+      {
+        zh: '按周统计时日期必须是周一，按月统计时必须是每月 1 日。',
+        en: 'For a weekly period the date must be a Monday; for a monthly period, the 1st of the month.',
+      },
+      { zh: '请调整日期后重试。', en: 'Adjust the date and try again.' },
+      false,
+    ),
+  ],
+  [
+    211011,
+    entry(
+      { zh: '暂无数据', en: 'No data for this period' },
+      {
+        zh: '该应用在所选时间内没有使用数据；前一天的数据通常在上午 10 点左右产出。',
+        en: "The app has no usage data for this period; yesterday's data is usually ready around 10:00.",
+      },
+      { zh: '请稍后重试，或选择其他日期。', en: 'Try again later or pick another date.' },
+      true,
+    ),
+  ],
+
+  // Platform-wide codes. https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code
+  [
+    99991672,
+    entry(
+      { zh: '应用缺少权限', en: 'The app is missing a permission' },
+      {
+        zh: '本应用尚未开通该命令需要的 API 权限。',
+        en: 'This Feishu app has not been granted an API scope this command needs.',
+      },
+      numberedSteps([
+        {
+          zh: '飞书管理员打开开发者后台 → 本应用 →「权限管理」，开通飞书提示中列出的权限。',
+          en: "A Feishu admin opens the developer console → this app → Permissions & Scopes and adds the scope named in Feishu's message.",
+        },
+        {
+          zh: '发布新的应用版本并通过审核后重试。',
+          en: 'Publish a new version of the app, get it approved, then try again.',
+        },
+      ]),
+      false,
+    ),
+  ],
+  [
+    99991400,
+    entry(
+      { zh: '请求过于频繁', en: 'Too many requests' },
+      { zh: '飞书正在限制本机器人的调用频率。', en: 'Feishu is rate-limiting this bot.' },
+      { zh: '请等待几秒后重试。', en: 'Wait a few seconds and try again.' },
+      true,
+    ),
+  ],
+  [99991661, TOKEN_PROBLEM],
+  [99991663, TOKEN_PROBLEM],
+  [99991668, TOKEN_PROBLEM],
+
+  // Sending messages. https://open.feishu.cn/document/server-docs/im-v1/message/create
+  [
+    230002,
+    entry(
+      { zh: '机器人不在该会话中', en: 'The bot is not in this chat' },
+      {
+        zh: '飞书拒绝发送消息，因为机器人不是该群的成员。',
+        en: 'Feishu refused to deliver the message because the bot is not a member of this chat.',
+      },
+      { zh: '请先将机器人添加到群聊，再重试。', en: 'Add the bot to the chat, then try again.' },
+      false,
+    ),
+  ],
+  [
+    230020,
+    entry(
+      { zh: '消息发送过于频繁', en: 'Message rate limit' },
+      {
+        zh: '飞书限制了本机器人的发消息频率。',
+        en: 'Feishu is limiting how fast this bot may send messages.',
+      },
+      { zh: '请稍等片刻后重试。', en: 'Wait a moment and try again.' },
+      true,
+    ),
+  ],
+  [
+    230025,
+    entry(
+      { zh: '消息内容过长', en: 'Message too long' },
+      { zh: '回复内容超过了飞书允许的大小。', en: 'The reply was larger than Feishu allows.' },
+      { zh: '请缩小查询范围，例如一次只查一个文档。', en: 'Ask for less at once, for example one document.' },
+      false,
+    ),
+  ],
+  [
+    230099,
+    entry(
+      { zh: '卡片构建失败', en: 'The card could not be built' },
+      { zh: '飞书拒绝了机器人发送的卡片。', en: 'Feishu rejected the card this bot sent.' },
+      BOT_BUG_FIX,
+      false,
+    ),
+  ],
+]);
+
+export function explainFeishuCode(code: number): FeishuCodeExplanation | undefined {
+  return TABLE.get(code);
+}
