@@ -92,3 +92,11 @@ export class ConfigError extends BotError {
 export class MalformedRequestError extends BotError {
   readonly code = 'MALFORMED_REQUEST';
 }
+
+/** A link that is not a Feishu/Lark document link at all (another site, or not a URL). */
+export class NotFeishuLinkError extends BotError {
+  readonly code = 'NOT_FEISHU_LINK';
+  constructor(readonly url: string) {
+    super(`${url} is not a Feishu document link`);
+  }
+}
