@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type Card, cardByteSize, MAX_CARD_BYTES } from '../../cards/index.js';
+import type { FeishuClient } from '../feishu/client.js';
+import type { MessageReceiveEvent } from '../feishu/events.js';
+import type { Metrics } from '../metrics.js';
+import type { ExtractedMessage } from './message.js';
+
+/** Everything a command handler may know about the message it answers; it never sees Fastify or the envelope. */
+export interface MessageContext {
+  readonly eventId: string;
+  readonly messageId: string;
+  readonly chatId: string;
+  readonly chatType: string;
+  readonly senderOpenId: string | undefined;
+  readonly message: ExtractedMessage;
+  /** Child logger carrying event_id and message_id. */
+  readonly log: Logger;
+  /** Reply to the user's message with a card. Idempotent across retries of the same event. */
+  reply(card: Card): Promise<void>;
+}
+
+/**
+ * Feishu makes a send idempotent for an hour when it carries the same `uuid` (≤ 50 chars), so deriving the uuid
+ * from the message id and the reply's position means a retried handler can never post the same card twice.
+ * https://open.feishu.cn/document/server-docs/im-v1/message/reply
+ */
+export function replyUuid(messageId: string, index: number): string {
+  const uuid = `${messageId}-r${index}`;
+  return uuid.length <= 50 ? uuid : createHash('sha256').update(uuid).digest('hex').slice(0, 48);
+}
+
+export function createMessageContext(deps: {
+  eventId: string;
+  event: MessageReceiveEvent;
+  message: ExtractedMessage;
+  feishu: FeishuClient;
+  log: Logger;
+  metrics: Metrics;
+}): MessageContext {
+  const { event, feishu, metrics } = deps;
+  const messageId = event.message.message_id;
+  const log = deps.log.child({ event_id: deps.eventId, message_id: messageId });
+  let replies = 0;
+  return {
+    eventId: deps.eventId,
+    messageId,
+    chatId: event.message.chat_id,
+    chatType: event.message.chat_type,
+    senderOpenId: event.sender.sender_id?.open_id,
+    message: deps.message,
+    log,
+    async reply(card) {
+      replies += 1;
+      const size = cardByteSize(card);
+      if (size > MAX_CARD_BYTES) {
+        // Feishu would answer 230025; the card builders are meant to make this impossible, so it is our bug.
+        log.error({ card_bytes: size }, 'card over the 30 KB limit not sent');
+        metrics.inc('fsb_replies_total', { outcome: 'too_large' });
+        return;
+      }
+      try {
+        await feishu.replyCard(messageId, card, replyUuid(messageId, replies));
+        metrics.inc('fsb_replies_total', { outcome: 'sent' });
+      } catch (err) {
+        metrics.inc('fsb_replies_total', { outcome: 'failed' });
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import { NotADocumentError, NotFeishuLinkError } from '../errors.js';
+import type { FeishuClient } from '../feishu/client.js';
+import { parseDocLink } from '../feishu/doc-link.js';
+import type { DocRef, FileStatistics } from '../feishu/types.js';
+import type { JsonCache } from '../store/cache.js';
+
+/** A link resolved to a concrete document, with whatever title we learnt on the way. */
+export interface ResolvedDoc extends DocRef {
+  /** Canonical link to open the document (the wiki link when the user gave one). */
+  url: string;
+  title?: string;
+}
+
+export interface DocumentStatistics {
+  stats: FileStatistics;
+  /** When the bot fetched the figures from Feishu (not when this answer was served). */
+  fetchedAt: Date;
+  cached: boolean;
+}
+
+/** How long each kind of answer may be served from the cache. */
+export const CACHE_TTL = {
+  /** Statistics move all day; one minute keeps a busy chat from hammering the "special" rate limit. */
+  statistics: 60_000,
+  /** A wiki node keeps its object for its whole life; an hour bounds the damage of a moved node. */
+  wikiNode: 60 * 60_000,
+  title: 10 * 60_000,
+} as const;
+
+/**
+ * Turns links into documents and documents into figures, through the cache. Concurrent identical requests share
+ * one upstream call (JsonCache's single flight), so a chat pasting the same link five times costs one call.
+ */
+export class DocumentService {
+  constructor(
+    private readonly feishu: FeishuClient,
+    private readonly cache: JsonCache,
+    private readonly log: Logger,
+  ) {}
+
+  /** Throws NotFeishuLinkError / NotADocumentError for links that have no statistics. */
+  async resolve(link: string): Promise<ResolvedDoc> {
+    const parsed = parseDocLink(link);
+    if (!parsed) throw new NotFeishuLinkError(link);
+    if (parsed.kind === 'not_document') throw new NotADocumentError(parsed.url, parsed.what);
+    if (parsed.kind === 'document') return { token: parsed.token, type: parsed.type, url: parsed.url };
+
+    // Wiki links carry a node token, not the document's: resolve through get_node (100/min, so cache it).
+    // https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node
+    const { value: node } = await this.cache.getOrLoad(
+      `wiki:${parsed.token}`,
+      () => this.feishu.getWikiNode(parsed.token),
+      { ttlMs: CACHE_TTL.wikiNode },
+    );
+    return {
+      token: node.objToken,
+      type: node.objType,
+      url: parsed.url,
+      ...(node.title ? { title: node.title } : {}),
+    };
+  }
+
+  async statistics(doc: DocRef, opts: { refresh?: boolean } = {}): Promise<DocumentStatistics> {
+    const { value, cached, storedAt } = await this.cache.getOrLoad(
+      `stats:${doc.type}:${doc.token}`,
+      () => this.feishu.getFileStatistics(doc),
+      { ttlMs: CACHE_TTL.statistics, ...(opts.refresh ? { refresh: true } : {}) },
+    );
+    return { stats: value, fetchedAt: new Date(storedAt), cached };
+  }
+
+  /**
+   * The document title for the card header. Optional by nature: the metas API needs its own scope, and a card
+   * without a title is better than no card, so failures are logged and swallowed.
+   */
+  async title(doc: DocRef): Promise<string | undefined> {
+    try {
+      const { value } = await this.cache.getOrLoad(
+        `title:${doc.type}:${doc.token}`,
+        async () => (await this.feishu.batchQueryMetas([doc])).get(doc.token)?.title ?? '',
+        { ttlMs: CACHE_TTL.title },
+      );
+      return value || undefined;
+    } catch (err) {
+      this.log.warn({ err, doc_type: doc.type }, 'document title unavailable; card sent without it');
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { buildErrorCard, buildUsageCard, type Card, explainFeishuCode } from '../../cards/index.js';
+import { CommandUsageError, FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
+
+/**
+ * The one place an error becomes what the user sees (a card that says what happened and what to do) and what the
+ * operator sees (one structured log line). Handlers catch, call this, and reply with the card.
+ */
+export function presentError(err: unknown, log: Logger, context: { docUrl?: string } = {}): Card {
+  if (err instanceof FeishuApiError) {
+    const fields = {
+      endpoint: err.endpoint,
+      feishu_code: err.feishuCode,
+      feishu_msg: err.feishuMsg,
+      http_status: err.httpStatus,
+      log_id: err.logId,
+    };
+    if (err.feishuCode === -1) {
+      log.warn(fields, 'Feishu unreachable or timed out');
+      return buildErrorCard({ kind: 'timeout' });
+    }
+    // Known codes are the user's to fix (permissions, links): warn. Unknown ones may be ours: error.
+    if (explainFeishuCode(err.feishuCode)) log.warn(fields, 'Feishu API error');
+    else log.error(fields, 'unexpected Feishu API error');
+    return buildErrorCard({
+      kind: 'feishu',
+      feishuCode: err.feishuCode,
+      feishuMsg: err.feishuMsg,
+      endpoint: err.endpoint,
+      ...(err.logId ? { logId: err.logId } : {}),
+      ...(context.docUrl ? { docUrl: context.docUrl } : {}),
+    });
+  }
+  if (err instanceof NotADocumentError) {
+    log.info({ what: err.what }, 'link is not a document');
+    return buildErrorCard({ kind: 'not_document', url: err.url, what: err.what });
+  }
+  if (err instanceof NotFeishuLinkError) {
+    log.info('link is not a Feishu document link');
+    return buildErrorCard({ kind: 'not_feishu_link', url: err.url });
+  }
+  if (err instanceof CommandUsageError) {
+    log.info({ command: err.command, problem: err.problem }, 'command usage error');
+    return buildUsageCard({ command: err.command, problem: err.problem });
+  }
+  // Anything else is a bug: give the user an id they can quote and the operator the stack under the same id.
+  const errorId = randomBytes(4).toString('hex');
+  log.error({ err, error_id: errorId }, 'internal error while handling a command');
+  return buildErrorCard({ kind: 'internal', errorId });
+}

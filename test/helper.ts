@@ -1,0 +1,114 @@
+/**
+ * Builds the real app with test config, listening on a loopback port and talking to the Feishu emulator.
+ * (fastify/demo `test/helper.ts` style: tests get the app back and drive it over HTTP or `inject()`.)
+ */
+import { randomBytes } from 'node:crypto';
+import { type App, buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import type { EventEnvelope } from '../src/feishu/events.js';
+import { createLogger } from '../src/logger.js';
+import type { Store } from '../src/store/store.js';
+import type { FeishuEmulator } from './emulator/feishu-emulator.js';
+import { buildEncryptedRequest, DEFAULT_VERIFICATION_TOKEN } from './emulator/fixtures.js';
+
+export const TEST_ENCRYPT_KEY = 'e2e-encrypt-key-7Yq2';
+
+/** Collects pino's JSON lines so tests can assert on what was (not) logged. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get text(): string {
+    return this.lines.join('');
+  }
+  records(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+export interface TestBot {
+  app: App;
+  url: string;
+  logs: LogCapture;
+  /** POST an envelope the way Feishu does: encrypted and signed (default) or plain with the token. */
+  deliver(envelope: EventEnvelope | Record<string, unknown>, opts?: { plain?: boolean }): Promise<Response>;
+  /** Wait until every accepted event has been handled. */
+  settle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestBot(opts: {
+  emulator: FeishuEmulator;
+  env?: Record<string, string>;
+  store?: Store;
+  now?: () => number;
+}): Promise<TestBot> {
+  const { emulator } = opts;
+  const config = loadConfig({
+    FEISHU_APP_ID: emulator.appId,
+    FEISHU_APP_SECRET: emulator.appSecret,
+    FEISHU_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+    FEISHU_VERIFICATION_TOKEN: DEFAULT_VERIFICATION_TOKEN,
+    FEISHU_DOMAIN: emulator.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...opts.env,
+  });
+  const logs = new LogCapture();
+  const logger = createLogger({ level: 'debug', destination: logs });
+  const app = await buildApp(config, {
+    logger,
+    ...(opts.store ? { store: opts.store } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  return {
+    app,
+    url,
+    logs,
+    async deliver(envelope, deliverOpts = {}) {
+      if (deliverOpts.plain) {
+        return fetch(`${url}/webhook/event`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(envelope),
+        });
+      }
+      const { body, headers } = buildEncryptedRequest(envelope, TEST_ENCRYPT_KEY, {
+        nonce: randomBytes(6).toString('hex'),
+      });
+      return fetch(`${url}/webhook/event`, { method: 'POST', headers, body });
+    },
+    async settle(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      // Two consecutive idle readings: a handler may enqueue nothing new, but a just-accepted event starts on
+      // the next tick.
+      let idle = 0;
+      while (idle < 2) {
+        if (Date.now() > deadline) throw new Error(`events still pending after ${timeoutMs} ms`);
+        idle = app.dispatcher.pending === 0 ? idle + 1 : 0;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    close: () => app.close(),
+  };
+}
+
+/** All user-visible text of a card (every `content` and `i18n_content` value), for "does it say X" checks. */
+export function cardText(card: unknown): string {
+  const parts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if ((key === 'content' || key === 'zh_cn' || key === 'en_us') && typeof value === 'string')
+          parts.push(value);
+        else walk(value);
+      }
+    }
+  };
+  walk(card);
+  return parts.join('\n');
+}
