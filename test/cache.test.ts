@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JsonCache } from '../src/store/cache.js';
+import { FeishuApiError } from '../src/errors.js';
+import { cachedResult, JsonCache } from '../src/store/cache.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';
@@ -23,6 +24,32 @@ const fileStatistics = (uv: number) => ({
     like_count_today: 1,
   },
 });
+
+/**
+ * What the client throws for the documented 1069604 answer of drive.v1.fileStatistics.get
+ * (https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get: HTTP 400, "document not found").
+ */
+const documentNotFound = () =>
+  new FeishuApiError(
+    'drive.v1.fileStatistics.get',
+    1069604,
+    'document not found',
+    400,
+    '20250101120000ABCDEF',
+  );
+/** Rate limited (99991400): retrying soon is exactly what should happen, so it is never cached. */
+const rateLimited = () =>
+  new FeishuApiError('drive.v1.fileStatistics.get', 99991400, 'request trigger frequency limit', 429);
+/** The policy a caller would write: a missing document stays missing for a while, anything else is retried. */
+const errorTtlFor = (ttlMs: number) => (err: unknown) =>
+  err instanceof FeishuApiError && err.feishuCode === 1069604 ? ttlMs : 0;
+
+/** The fields a cached error must keep, so cards and logs cannot tell it from the original. */
+const feishuFields = (err: unknown) => {
+  if (!(err instanceof FeishuApiError)) throw new Error(`expected a FeishuApiError, got ${String(err)}`);
+  const { name, code, message, endpoint, feishuCode, feishuMsg, httpStatus, logId } = err;
+  return { name, code, message, endpoint, feishuCode, feishuMsg, httpStatus, logId };
+};
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -176,6 +203,187 @@ describe.each(adapters)('JsonCache over $name', (adapter) => {
   });
 });
 
+describe.each(adapters)('JsonCache TTLs and locking over $name', (adapter) => {
+  let h: Harness;
+  beforeEach(async () => {
+    await db.redis.flushdb();
+    h = adapter.open();
+  });
+  afterEach(async () => {
+    await h.store.close();
+  });
+
+  it('keeps each value for the TTL its function returns for it (closed periods long, open ones short)', async () => {
+    const ttlFor = vi.fn((period: { closed: boolean; uv: number }) =>
+      period.closed ? 10 * 60_000 : h.ttlMs,
+    );
+    const loadOpen = countingLoad((call) => ({ closed: false, uv: call }));
+    const loadClosed = countingLoad((call) => ({ closed: true, uv: 100 + call }));
+    await h.cache.getOrLoad('app:week:open', loadOpen, { ttlMs: ttlFor });
+    await h.cache.getOrLoad('app:week:closed', loadClosed, { ttlMs: ttlFor });
+    expect(ttlFor).toHaveBeenCalledWith({ closed: false, uv: 1 });
+    expect(ttlFor).toHaveBeenCalledWith({ closed: true, uv: 101 });
+
+    await h.waitPastTtl();
+    const open = await h.cache.getOrLoad('app:week:open', loadOpen, { ttlMs: ttlFor });
+    const closed = await h.cache.getOrLoad('app:week:closed', loadClosed, { ttlMs: ttlFor });
+    expect(open).toMatchObject({ value: { closed: false, uv: 2 }, cached: false });
+    expect(closed).toMatchObject({ value: { closed: true, uv: 101 }, cached: true });
+  });
+
+  it.each([
+    ['a TTL function returning 0', () => 0],
+    ['a negative TTL', -1],
+  ])('answers with the value but does not store it given %s', async (_label, ttlMs) => {
+    const write = vi.spyOn(h.store, 'set');
+    const load = countingLoad((call) => fileStatistics(call));
+    const first = await h.cache.getOrLoad('stats:doc', load, { ttlMs });
+    expect(first).toMatchObject({ value: fileStatistics(1), cached: false });
+    expect(write).not.toHaveBeenCalled();
+    expect(await h.store.get('fsb:cache:stats:doc')).toBeNull();
+    const second = await h.cache.getOrLoad('stats:doc', load, { ttlMs });
+    expect(second).toMatchObject({ value: fileStatistics(2), cached: false });
+  });
+
+  it('releases its lock after a load, and after a failed one, so the next miss does not wait', async () => {
+    await h.cache.getOrLoad('stats:doc', async () => 1, { ttlMs: () => 0 });
+    expect(await h.store.get('fsb:cache:lock:stats:doc')).toBeNull();
+    await expect(
+      h.cache.getOrLoad('stats:doc', () => Promise.reject(new Error('boom')), { ttlMs: 60_000 }),
+    ).rejects.toThrow('boom');
+    expect(await h.store.get('fsb:cache:lock:stats:doc')).toBeNull();
+  });
+
+  it('makes a plain read of a missing key wait for a concurrent refresh instead of loading itself', async () => {
+    let started!: () => void;
+    const refreshStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const refreshLoad = vi.fn(async () => {
+      started();
+      await sleep(60);
+      return fileStatistics(99);
+    });
+    const refreshing = h.cache.getOrLoad('stats:doc', refreshLoad, { ttlMs: 60_000, refresh: true });
+    await refreshStarted;
+    const plainLoad = countingLoad((call) => fileStatistics(call));
+    const plain = await h.cache.getOrLoad('stats:doc', plainLoad, { ttlMs: 60_000 });
+    expect(plainLoad).not.toHaveBeenCalled();
+    expect(plain).toMatchObject({ value: fileStatistics(99), cached: true });
+    expect(await refreshing).toMatchObject({ value: fileStatistics(99), cached: false });
+  });
+
+  it('loads cheap keys without a lock when asked to (lock: false)', async () => {
+    const claim = vi.spyOn(h.store, 'setIfAbsent');
+    const load = countingLoad((call) => call);
+    await h.cache.getOrLoad('title:doc', load, { ttlMs: 60_000, lock: false });
+    await h.cache.getOrLoad('title:doc', load, { ttlMs: 60_000, lock: false, refresh: true });
+    expect(load).toHaveBeenCalledTimes(2);
+    expect(claim).not.toHaveBeenCalled();
+  });
+});
+
+describe.each(adapters)('cachedResult over $name', (adapter) => {
+  let h: Harness;
+  beforeEach(async () => {
+    await db.redis.flushdb();
+    h = adapter.open();
+  });
+  afterEach(async () => {
+    await h.store.close();
+  });
+
+  it('replays a 1069604 for errorTtlMs as a FeishuApiError with the same fields, then asks Feishu again', async () => {
+    const original = documentNotFound();
+    const load = vi.fn(async (): Promise<ReturnType<typeof fileStatistics>> => {
+      throw original;
+    });
+    const opts = { ttlMs: 10 * 60_000, errorTtlMs: errorTtlFor(h.ttlMs) };
+
+    const first = await cachedResult(h.cache, 'stats:doc', load, opts).catch((err: unknown) => err);
+    expect(first).toBe(original);
+    const replayed = await cachedResult(h.cache, 'stats:doc', load, opts).catch((err: unknown) => err);
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(replayed).toBeInstanceOf(FeishuApiError);
+    expect(replayed).not.toBe(original);
+    expect(feishuFields(replayed)).toEqual(feishuFields(original));
+
+    // The error's own TTL, not the value's ten minutes, decides when Feishu is asked again.
+    await h.waitPastTtl();
+    load.mockResolvedValueOnce(fileStatistics(5));
+    await expect(cachedResult(h.cache, 'stats:doc', load, opts)).resolves.toMatchObject({
+      value: fileStatistics(5),
+      cached: false,
+    });
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('gives concurrent callers that joined the failing load the same FeishuApiError', async () => {
+    const load = vi.fn(async () => {
+      await sleep(10);
+      throw documentNotFound();
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        cachedResult(h.cache, 'stats:doc', load, { ttlMs: 60_000, errorTtlMs: errorTtlFor(60_000) }),
+      ),
+    );
+    expect(load).toHaveBeenCalledTimes(1);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status === 'rejected')
+        expect(feishuFields(outcome.reason)).toEqual(feishuFields(documentNotFound()));
+    }
+  });
+
+  it('does not cache an error whose errorTtlMs is 0 (rate limit), nor one that is not a FeishuApiError', async () => {
+    const opts = { ttlMs: 60_000, errorTtlMs: () => 0 };
+    const limited = vi.fn(async (): Promise<number> => {
+      throw rateLimited();
+    });
+    await expect(cachedResult(h.cache, 'a', limited, opts)).rejects.toMatchObject({ feishuCode: 99991400 });
+    await expect(cachedResult(h.cache, 'a', limited, opts)).rejects.toMatchObject({ feishuCode: 99991400 });
+    expect(limited).toHaveBeenCalledTimes(2);
+    expect(await h.store.get('fsb:cache:a')).toBeNull();
+
+    // Only FeishuApiError can be rebuilt faithfully, so a policy that says "cache it" is ignored for others.
+    const crash = vi.fn(async (): Promise<number> => {
+      throw new TypeError('cannot read properties of undefined');
+    });
+    const always = { ttlMs: 60_000, errorTtlMs: () => 60_000 };
+    await expect(cachedResult(h.cache, 'b', crash, always)).rejects.toBeInstanceOf(TypeError);
+    await expect(cachedResult(h.cache, 'b', crash, always)).rejects.toBeInstanceOf(TypeError);
+    expect(crash).toHaveBeenCalledTimes(2);
+  });
+
+  it('returns plain values unwrapped, with their TTL function, and refresh bypasses a cached error', async () => {
+    const opts = {
+      ttlMs: (stats: ReturnType<typeof fileStatistics>) => (stats.statistics.uv > 0 ? 60_000 : 0),
+      errorTtlMs: errorTtlFor(60_000),
+    };
+    const load = vi.fn(async (): Promise<ReturnType<typeof fileStatistics>> => {
+      throw documentNotFound();
+    });
+    await expect(cachedResult(h.cache, 'stats:doc', load, opts)).rejects.toBeInstanceOf(FeishuApiError);
+    load.mockResolvedValue(fileStatistics(3));
+    // Without refresh the cached error is still served.
+    await expect(cachedResult(h.cache, 'stats:doc', load, opts)).rejects.toBeInstanceOf(FeishuApiError);
+    const fresh = await cachedResult(h.cache, 'stats:doc', load, { ...opts, refresh: true });
+    expect(fresh).toMatchObject({ value: fileStatistics(3), cached: false });
+    const hit = await cachedResult(h.cache, 'stats:doc', load, opts);
+    expect(hit).toEqual({ value: fileStatistics(3), cached: true, storedAt: fresh.storedAt });
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('replaces a bare value an older release stored under the key instead of misreading it', async () => {
+    await h.store.set('fsb:cache:stats:doc', JSON.stringify({ v: fileStatistics(1), t: 1 }), 60_000);
+    const load = countingLoad(() => fileStatistics(2));
+    const result = await cachedResult(h.cache, 'stats:doc', load, { ttlMs: 60_000, errorTtlMs: () => 0 });
+    expect(result).toMatchObject({ value: fileStatistics(2), cached: false });
+    expect(load).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('JsonCache behaviour independent of the adapter', () => {
   it('returns a fresh load in the same JSON shape a later cache hit will have', async () => {
     const store = new MemoryStore();
@@ -209,6 +417,7 @@ describe('JsonCache behaviour independent of the adapter', () => {
       get: () => Promise.reject(down),
       set: () => Promise.reject(down),
       delete: () => Promise.reject(down),
+      compareAndDelete: () => Promise.reject(down),
       ping: () => Promise.reject(down),
       close: () => Promise.resolve(),
     };

@@ -121,6 +121,39 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await h.store.setIfAbsent('用户:ou_统计', 'other', 60_000)).toBe(false);
   });
 
+  it('compareAndDelete removes a key only while it holds the expected value (lock release)', async () => {
+    await h.store.set('lock:k', 'owner-a', 60_000);
+    expect(await h.store.compareAndDelete('lock:k', 'owner-b')).toBe(false);
+    expect(await h.store.get('lock:k')).toBe('owner-a');
+
+    expect(await h.store.compareAndDelete('lock:k', 'owner-a')).toBe(true);
+    expect(await h.store.get('lock:k')).toBeNull();
+    expect(await h.store.setIfAbsent('lock:k', 'owner-c', 60_000)).toBe(true);
+  });
+
+  it('compareAndDelete of a missing key is false and creates nothing', async () => {
+    expect(await h.store.compareAndDelete('never-set', 'x')).toBe(false);
+    expect(await h.store.get('never-set')).toBeNull();
+  });
+
+  it('does not let an owner whose lock expired release the lock its successor claimed', async () => {
+    expect(await h.store.setIfAbsent('lock:k', 'slow-owner', h.ttlMs)).toBe(true);
+    await h.waitPastTtl();
+    expect(await h.store.compareAndDelete('lock:k', 'slow-owner')).toBe(false);
+    expect(await h.store.setIfAbsent('lock:k', 'successor', 60_000)).toBe(true);
+    expect(await h.store.compareAndDelete('lock:k', 'slow-owner')).toBe(false);
+    expect(await h.store.get('lock:k')).toBe('successor');
+  });
+
+  it('reports exactly one of 20 concurrent compareAndDelete calls for the same value as the deleter', async () => {
+    await h.store.set('lock:k', '令牌-✓', 60_000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => h.store.compareAndDelete('lock:k', '令牌-✓')),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await h.store.get('lock:k')).toBeNull();
+  });
+
   it('rejects a TTL that is not a positive number instead of storing a key forever', async () => {
     await expect(h.store.set('k', 'v', 0)).rejects.toBeInstanceOf(RangeError);
     await expect(h.store.setIfAbsent('k', 'v', -5)).rejects.toBeInstanceOf(RangeError);
@@ -223,6 +256,35 @@ describe('RedisStore specifics', () => {
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(before[0]);
     await store.close();
+  });
+
+  it('lends its own connection as `client`: same database, closed with the store that opened it', async () => {
+    const store = new RedisStore(db.url);
+    await store.set('k', 'from-store', 60_000);
+    expect(await store.client.get('k')).toBe('from-store');
+    await store.client.set('k2', 'from-borrower');
+    expect(await store.get('k2')).toBe('from-borrower');
+    await store.close();
+    await expect(store.client.ping()).rejects.toThrow();
+  });
+
+  it('lends a caller-provided client as `client` unchanged', async () => {
+    const store = new RedisStore(db.redis);
+    expect(store.client).toBe(db.redis);
+    await store.close();
+  });
+
+  it('fails compareAndDelete with StoreUnavailableError when Redis is unreachable', async () => {
+    const port = await findClosedPort();
+    const store = new RedisStore(`redis://127.0.0.1:${port}`);
+    try {
+      await expect(store.compareAndDelete('lock:k', 'owner')).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+        operation: 'compareAndDelete',
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it('leaves a caller-provided client open on close (the caller owns it)', async () => {

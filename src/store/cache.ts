@@ -1,10 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FeishuApiError } from '../errors.js';
 import { SingleFlight } from '../util/single-flight.js';
 import type { Store } from './store.js';
 
-export interface CacheOptions {
-  ttlMs: number;
+/** How long a value may be served; a function lets closed periods live for a day and open ones for a minute. */
+export type CacheTtl<T> = number | ((value: T) => number);
+
+export interface CacheOptions<T = unknown> {
+  /** Milliseconds to keep the loaded value. ≤ 0 (or not finite) means "answer with it but do not store it". */
+  ttlMs: CacheTtl<T>;
   /** Bypass a cached value (Refresh button) but still store the fresh one. */
   refresh?: boolean;
+  /** `false` skips the cross-process lock: for keys so cheap that a duplicate load costs less than a wait. */
+  lock?: false;
 }
 
 export interface CacheResult<T> {
@@ -13,6 +22,24 @@ export interface CacheResult<T> {
   cached: boolean;
   /** Epoch ms when the value was loaded; cards show it as "updated …". */
   storedAt: number;
+}
+
+export interface JsonCacheOptions {
+  /** Prefix of every key written; locks live under `<prefix>lock:<key>`. Default `fsb:cache:`. */
+  prefix?: string;
+  /** Clock for `storedAt`. Waiting for a lock always runs on real time. */
+  now?: () => number;
+  /**
+   * How long a loader's lock lives if it never releases it (crash, hung call). Default 15 s: longer than the
+   * Feishu client's 10 s timeout plus a retry, so a healthy loader never loses its lock mid-call.
+   */
+  lockTtlMs?: number;
+  /** How long a reader waits for another process's load before loading itself. Default: `lockTtlMs`. */
+  lockWaitMs?: number;
+  /** First and largest pause between polls of a key another process is loading. Default 20 ms and 200 ms. */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  logger?: { warn(obj: object, msg?: string): void };
 }
 
 /** What is written to the store: the value plus when it was loaded, which survives restarts. */
@@ -27,38 +54,63 @@ interface Settled {
   storedAt: number;
 }
 
+type LockState = 'held' | 'free' | 'unknown';
+
 /**
  * Read-through JSON cache for Feishu statistics, which are rate-limited and change slowly.
- * The cache only ever helps: a store that fails to read or write degrades to calling `load` directly.
+ *
+ * A miss costs one `load` across every process sharing the store: an in-process single flight sends at most
+ * one lock attempt per key, the lock's owner loads and stores, and the other processes poll the key until
+ * the value appears. The cache only ever helps: a store that fails, or a lock that is never released,
+ * degrades to calling `load` directly (after at most `lockWaitMs`), never to an error.
  */
 export class JsonCache {
   readonly #store: Store;
   readonly #prefix: string;
   readonly #now: () => number;
+  readonly #lockTtlMs: number;
+  readonly #lockWaitMs: number;
+  readonly #pollMinMs: number;
+  readonly #pollMaxMs: number;
+  readonly #logger: JsonCacheOptions['logger'];
   readonly #flights = new SingleFlight<Settled>();
 
-  constructor(store: Store, opts: { prefix?: string; now?: () => number } = {}) {
+  constructor(store: Store, opts: JsonCacheOptions = {}) {
     this.#store = store;
     this.#prefix = opts.prefix ?? 'fsb:cache:';
     this.#now = opts.now ?? Date.now;
+    this.#lockTtlMs = opts.lockTtlMs ?? 15_000;
+    this.#lockWaitMs = opts.lockWaitMs ?? this.#lockTtlMs;
+    this.#pollMinMs = opts.pollMinMs ?? 20;
+    this.#pollMaxMs = opts.pollMaxMs ?? 200;
+    this.#logger = opts.logger;
   }
 
   /**
-   * Cached value or the result of `load`, stored as JSON with ttl. Concurrent identical keys in this
-   * process share one `load` call. Values must be JSON-serialisable and come back as JSON would.
+   * Cached value or the result of `load`, stored as JSON for `ttlMs`. Concurrent identical keys share one
+   * `load` call in this process and, through a lock in the store, across processes. Values must be
+   * JSON-serialisable and come back as JSON would.
    */
-  async getOrLoad<T>(key: string, load: () => Promise<T>, opts: CacheOptions): Promise<CacheResult<T>> {
+  async getOrLoad<T>(key: string, load: () => Promise<T>, opts: CacheOptions<T>): Promise<CacheResult<T>> {
     const storeKey = this.#prefix + key;
+    const lockKey = `${this.#prefix}lock:${key}`;
+    const loadAndStore = () => this.#loadAndStore(storeKey, load, opts.ttlMs);
     // The read sits inside the flight too: otherwise a caller whose GET raced the first loader's SET
     // would see a miss after that flight ended and load a second time.
     // Refreshes fly separately so a Refresh click never receives a concurrent plain read's cached value.
     const flightKey = opts.refresh ? `refresh\0${storeKey}` : `read\0${storeKey}`;
     const settled = await this.#flights.run(flightKey, async () => {
-      if (!opts.refresh) {
-        const hit = await this.#read(storeKey);
-        if (hit) return hit;
+      if (opts.refresh) {
+        // A refresh must reach Feishu whoever holds the lock; holding it (when free) makes plain readers of
+        // a missing key in other processes wait for this fresh value instead of loading their own.
+        if (opts.lock === false) return loadAndStore();
+        const token = await this.#claim(lockKey);
+        return this.#whileHolding(lockKey, token, loadAndStore);
       }
-      return this.#loadAndStore(storeKey, load, opts.ttlMs);
+      const hit = await this.#read(storeKey);
+      if (hit) return hit;
+      if (opts.lock === false) return loadAndStore();
+      return this.#loadOnce(key, storeKey, lockKey, loadAndStore);
     });
     // Each caller parses its own copy: joiners cannot mutate each other's value, and a fresh load has
     // exactly the shape a later cache hit will have (a Date becomes a string in both cases).
@@ -67,6 +119,76 @@ export class JsonCache {
 
   async delete(key: string): Promise<void> {
     await this.#store.delete(this.#prefix + key);
+  }
+
+  /** A miss: load under the lock, or wait for whoever holds it, or give up waiting and load anyway. */
+  async #loadOnce(
+    key: string,
+    storeKey: string,
+    lockKey: string,
+    loadAndStore: () => Promise<Settled>,
+  ): Promise<Settled> {
+    const deadline = performance.now() + this.#lockWaitMs;
+    let pause = this.#pollMinMs;
+    for (;;) {
+      const token = await this.#claim(lockKey);
+      if (token !== null) {
+        return this.#whileHolding(lockKey, token, async () => {
+          // Another process may have stored the value and released its lock between our miss and our claim.
+          return (await this.#read(storeKey)) ?? loadAndStore();
+        });
+      }
+      // Someone else is loading. Read the lock before the value: the owner stores before it releases, so a
+      // lock seen gone means the value is visible now (unless the owner failed or stores nothing).
+      let lock: LockState = 'held';
+      while (lock === 'held') {
+        if (performance.now() >= deadline) {
+          this.#logger?.warn(
+            { cache: key.split(':')[0], waitedMs: this.#lockWaitMs },
+            'cache lock not released in time; loading without it',
+          );
+          return loadAndStore();
+        }
+        await sleep(pause);
+        pause = Math.min(pause * 2, this.#pollMaxMs);
+        lock = await this.#peekLock(lockKey);
+        const hit = await this.#read(storeKey);
+        if (hit) return hit;
+      }
+      // The store is unreachable: waiting on it helps nobody.
+      if (lock === 'unknown') return loadAndStore();
+      // 'free': the owner finished without storing (failed load, TTL ≤ 0) or its lock expired; try to take over.
+    }
+  }
+
+  /** Our owner token when we claimed the lock, null when another owner holds it or the store is unreachable. */
+  async #claim(lockKey: string): Promise<string | null> {
+    const token = randomUUID();
+    try {
+      return (await this.#store.setIfAbsent(lockKey, token, this.#lockTtlMs)) ? token : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async #peekLock(lockKey: string): Promise<LockState> {
+    try {
+      return (await this.#store.get(lockKey)) === null ? 'free' : 'held';
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  /** Runs `work`, then releases the lock if we own it; compare-and-delete never removes a successor's lock. */
+  async #whileHolding(lockKey: string, token: string | null, work: () => Promise<Settled>): Promise<Settled> {
+    try {
+      return await work();
+    } finally {
+      if (token !== null) {
+        // A lock we fail to release expires by itself after lockTtlMs; the answer is already in hand.
+        await this.#store.compareAndDelete(lockKey, token).catch(() => false);
+      }
+    }
   }
 
   /** A hit, or undefined for a miss, an unreachable store, or a value that is not an envelope we wrote. */
@@ -83,12 +205,14 @@ export class JsonCache {
     return { json: JSON.stringify(envelope.v), cached: true, storedAt: envelope.t };
   }
 
-  async #loadAndStore<T>(storeKey: string, load: () => Promise<T>, ttlMs: number): Promise<Settled> {
-    // A rejection propagates before anything is written, so failures are never cached.
+  async #loadAndStore<T>(storeKey: string, load: () => Promise<T>, ttl: CacheTtl<T>): Promise<Settled> {
+    // A rejection propagates before anything is written, so failures are never cached here (see cachedResult).
     const value = await load();
     const storedAt = this.#now();
     // `undefined` has no JSON form; storing it as null keeps a miss and a later hit identical.
     const json = JSON.stringify(value === undefined ? null : value);
+    const ttlMs = typeof ttl === 'function' ? ttl(value) : ttl;
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) return { json, cached: false, storedAt };
     try {
       await this.#store.set(storeKey, `{"v":${json},"t":${storedAt}}`, ttlMs);
     } catch {
@@ -108,4 +232,107 @@ function parseEnvelope(raw: string): Envelope | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The fields of a FeishuApiError that survive a trip through the store. */
+interface StoredFeishuError {
+  name: string;
+  code: string;
+  feishuCode: number;
+  feishuMsg: string;
+  endpoint: string;
+  httpStatus?: number;
+  logId?: string;
+}
+
+type Outcome<T> = { ok: T } | { err: StoredFeishuError };
+
+export interface CachedResultOptions<T> {
+  ttlMs: CacheTtl<T>;
+  /**
+   * How long a failure may be replayed from the cache; 0 means "do not cache it". Only FeishuApiError is
+   * cached (e.g. 1069604 document not found for 30 s); every other error is rethrown and never stored.
+   */
+  errorTtlMs: (err: unknown) => number;
+  refresh?: boolean;
+}
+
+/**
+ * `cache.getOrLoad` that also remembers Feishu errors which will not change soon, so a chat repeating a link
+ * to a deleted document does not spend rate limit on it. A cached error is rethrown as a FeishuApiError with
+ * the original fields. Keys used here hold outcomes, not bare values: do not share them with `getOrLoad`.
+ */
+export async function cachedResult<T>(
+  cache: JsonCache,
+  key: string,
+  load: () => Promise<T>,
+  opts: CachedResultOptions<T>,
+): Promise<CacheResult<T>> {
+  // Set only in the call whose `load` ran; its caller gets the original error, with its stack and cause.
+  let thrown: { error: FeishuApiError; ttlMs: number } | undefined;
+  const loadOutcome = async (): Promise<Outcome<T>> => {
+    try {
+      const value = await load();
+      // `{ ok: undefined }` would serialise as `{}`; null keeps the outcome recognisable.
+      return { ok: value === undefined ? (null as T) : value };
+    } catch (err) {
+      const ttlMs = opts.errorTtlMs(err);
+      if (!(err instanceof FeishuApiError) || !(ttlMs > 0)) throw err;
+      thrown = { error: err, ttlMs };
+      return { err: storeFeishuError(err) };
+    }
+  };
+  const ttlMs = (outcome: Outcome<T>): number => {
+    if ('err' in outcome) return thrown?.ttlMs ?? 0;
+    return typeof opts.ttlMs === 'function' ? opts.ttlMs(outcome.ok) : opts.ttlMs;
+  };
+
+  let result = await cache.getOrLoad(key, loadOutcome, {
+    ttlMs,
+    ...(opts.refresh ? { refresh: true } : {}),
+  });
+  // A value written before this key held outcomes (an older release): replace it rather than misread it.
+  if (!isOutcome(result.value)) result = await cache.getOrLoad(key, loadOutcome, { ttlMs, refresh: true });
+  const outcome = result.value as Outcome<T>;
+  if ('err' in outcome) throw thrown?.error ?? restoreFeishuError(outcome.err);
+  return { value: outcome.ok, cached: result.cached, storedAt: result.storedAt };
+}
+
+function storeFeishuError(err: FeishuApiError): StoredFeishuError {
+  return {
+    name: err.name,
+    code: err.code,
+    feishuCode: err.feishuCode,
+    feishuMsg: err.feishuMsg,
+    endpoint: err.endpoint,
+    ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
+    ...(err.logId !== undefined ? { logId: err.logId } : {}),
+  };
+}
+
+function restoreFeishuError(stored: StoredFeishuError): FeishuApiError {
+  return new FeishuApiError(
+    stored.endpoint,
+    stored.feishuCode,
+    stored.feishuMsg,
+    stored.httpStatus,
+    stored.logId,
+  );
+}
+
+function isOutcome(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if ('ok' in value) return true;
+  if (!('err' in value)) return false;
+  const { err } = value;
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'endpoint' in err &&
+    typeof err.endpoint === 'string' &&
+    'feishuCode' in err &&
+    typeof err.feishuCode === 'number' &&
+    'feishuMsg' in err &&
+    typeof err.feishuMsg === 'string'
+  );
 }

@@ -53,6 +53,14 @@ export class MemoryStore implements Store {
     this.#entries.delete(key);
   }
 
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    this.#assertOpen();
+    // As in setIfAbsent, nothing awaits between the read and the delete.
+    if (this.#read(key) !== expected) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
   }

@@ -44,6 +44,15 @@ const REDIS_OPTIONS: RedisOptions = {
   connectionName: 'feishu-stats-bot',
 };
 
+/**
+ * GET and DEL in one script, so no other client can claim the key between the comparison and the delete.
+ * https://redis.io/docs/latest/develop/use/patterns/distributed-locks/#correct-implementation-with-a-single-instance
+ */
+const COMPARE_AND_DELETE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
 export interface RedisStoreOptions {
   /** Connection loss and recovery are logged once each, not once per reconnect attempt. */
   logger?: StoreLogger;
@@ -92,8 +101,25 @@ export class RedisStore implements Store {
     await this.#run('delete', (c) => c.del(key));
   }
 
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    const reply = await this.#run('compareAndDelete', (c) =>
+      c.eval(COMPARE_AND_DELETE_LUA, 1, key, expected),
+    );
+    return reply === 1;
+  }
+
   async ping(): Promise<void> {
     await this.#run('ping', (c) => c.ping());
+  }
+
+  /**
+   * The store's own ioredis connection, lent to components that speak Redis directly (rate limiter, queues)
+   * so a process keeps one connection. Borrowers must not `quit`/`disconnect` it, `SELECT` another database
+   * or subscribe on it: the store closes it in `close()` (when it opened it). The connection is lazy and has
+   * no offline queue, so it is usable once the store has served a command (`createStore` pings first).
+   */
+  get client(): Redis {
+    return this.#client;
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,11 @@ export interface Store {
   /** Unconditional set with a TTL. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Atomically deletes `key` only while it still holds `expected`; resolves true when it did. Releases a lock
+   * without removing one that another owner claimed after ours expired.
+   */
+  compareAndDelete(key: string, expected: string): Promise<boolean>;
   /** Throws when the backing service is unreachable; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

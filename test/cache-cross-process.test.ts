@@ -1,0 +1,209 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { JsonCache, type JsonCacheOptions } from '../src/store/cache.js';
+import { RedisStore } from '../src/store/redis-store.js';
+import { type FreshRedisDb, freshRedisDb } from './redis.js';
+
+/**
+ * Three bot instances on one Redis: each is a JsonCache over its own RedisStore (its own connection), which
+ * is all a second process would share with the first. The in-process single flight cannot help here, so
+ * every "exactly one load" below is the store lock's doing.
+ */
+
+/** The `data` of drive.v1.fileStatistics.get (https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get). */
+const fileStatistics = (uv: number) => ({
+  file_token: 'doccnfYZzTlvXqZIGTdAHKabcef',
+  file_type: 'doc',
+  statistics: {
+    uv,
+    pv: 15,
+    like_count: 2,
+    timestamp: 1627367349,
+    uv_today: 1,
+    pv_today: 1,
+    like_count_today: 1,
+  },
+});
+
+const KEY = 'stats:doc:doccnfYZzTlvXqZIGTdAHKabcef';
+const LOCK_KEY = `fsb:cache:lock:${KEY}`;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A Feishu call stand-in shared by every instance: takes `ms`, counts calls, answers uv = call number. */
+function slowLoad(ms = 100) {
+  let calls = 0;
+  return vi.fn(async () => {
+    calls += 1;
+    const call = calls;
+    await sleep(ms);
+    return fileStatistics(call);
+  });
+}
+
+/** A promise that resolves when `fn` is first called, for ordering "A holds the lock" before "B arrives". */
+function signalOnStart<T>(fn: () => Promise<T>) {
+  let started!: () => void;
+  const whenStarted = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const wrapped = vi.fn(() => {
+    started();
+    return fn();
+  });
+  return { load: wrapped, whenStarted };
+}
+
+let db: FreshRedisDb;
+let stores: RedisStore[];
+
+beforeAll(async () => {
+  db = await freshRedisDb();
+});
+afterAll(async () => {
+  await db.cleanup();
+});
+beforeEach(async () => {
+  await db.redis.flushdb();
+  stores = [new RedisStore(db.url), new RedisStore(db.url), new RedisStore(db.url)];
+  await Promise.all(stores.map((store) => store.ping()));
+});
+afterEach(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+});
+
+const instances = (opts: JsonCacheOptions = {}) => stores.map((store) => new JsonCache(store, opts));
+
+describe('JsonCache across processes sharing one Redis', () => {
+  it('calls load once for 50 concurrent requests on each of 3 instances, and a refresh costs exactly one more', async () => {
+    const caches = instances();
+    const load = slowLoad(100);
+    const claims = stores.map((store) => vi.spyOn(store, 'setIfAbsent'));
+    const results = await Promise.all(
+      caches.flatMap((cache) =>
+        Array.from({ length: 50 }, () => cache.getOrLoad(KEY, load, { ttlMs: 60_000 })),
+      ),
+    );
+    expect(results).toHaveLength(150);
+    expect(load).toHaveBeenCalledTimes(1);
+    for (const result of results) expect(result.value).toEqual(fileStatistics(1));
+    // The loading instance's 50 callers share its fresh load; the other 100 read what it stored.
+    expect(results.filter((r) => !r.cached)).toHaveLength(50);
+    expect(await db.redis.exists(LOCK_KEY)).toBe(0);
+    // The in-process single flight in front of the lock: one lock attempt per instance, not one per caller.
+    for (const claim of claims) expect(claim).toHaveBeenCalledTimes(1);
+
+    const refreshed = await caches[1]!.getOrLoad(KEY, load, { ttlMs: 60_000, refresh: true });
+    expect(refreshed).toMatchObject({ value: fileStatistics(2), cached: false });
+    expect(load).toHaveBeenCalledTimes(2);
+    for (const cache of [caches[0]!, caches[2]!]) {
+      const seen = await cache.getOrLoad(KEY, load, { ttlMs: 60_000 });
+      expect(seen).toMatchObject({ value: fileStatistics(2), cached: true });
+    }
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('makes other instances wait for a refresher’s value when the key is missing, instead of loading', async () => {
+    const [refresher, ...readers] = instances();
+    const { load: refreshLoad, whenStarted } = signalOnStart(slowLoad(100));
+    const refreshing = refresher!.getOrLoad(KEY, refreshLoad, { ttlMs: 60_000, refresh: true });
+    await whenStarted;
+
+    const readerLoad = slowLoad(10);
+    const read = await Promise.all(
+      readers.flatMap((cache) =>
+        Array.from({ length: 25 }, () => cache.getOrLoad(KEY, readerLoad, { ttlMs: 60_000 })),
+      ),
+    );
+    expect(readerLoad).not.toHaveBeenCalled();
+    for (const result of read) expect(result).toMatchObject({ value: fileStatistics(1), cached: true });
+    expect((await refreshing).cached).toBe(false);
+  });
+
+  it('lets exactly one waiting instance take over when the lock holder’s load fails', async () => {
+    const [holder, ...waiters] = instances();
+    const { load: failing, whenStarted } = signalOnStart(async () => {
+      await sleep(100);
+      throw new Error('connect ETIMEDOUT open.feishu.cn');
+    });
+    const holding = holder!.getOrLoad(KEY, failing, { ttlMs: 60_000 });
+    await whenStarted;
+
+    const load = slowLoad(50);
+    const waited = Promise.all(
+      waiters.flatMap((cache) =>
+        Array.from({ length: 10 }, () => cache.getOrLoad(KEY, load, { ttlMs: 60_000 })),
+      ),
+    );
+    await expect(holding).rejects.toThrow('ETIMEDOUT');
+    const results = await waited;
+    expect(load).toHaveBeenCalledTimes(1);
+    for (const result of results) expect(result.value).toEqual(fileStatistics(1));
+  });
+
+  it('loads after the wait bound when a crashed process left its lock behind, and leaves that lock alone', async () => {
+    // A lock nobody will ever release (the process that took it died); it would outlive the test.
+    await db.redis.set(LOCK_KEY, 'crashed-owner', 'PX', 60_000);
+    const caches = instances({ lockWaitMs: 300 });
+    const load = slowLoad(10);
+    const started = Date.now();
+    const results = await Promise.all(
+      caches.flatMap((cache) =>
+        Array.from({ length: 10 }, () => cache.getOrLoad(KEY, load, { ttlMs: 60_000 })),
+      ),
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2_000);
+    expect(results).toHaveLength(30);
+    // Each instance gives up on its own; one that polls after another stored the value reads it instead.
+    expect(load.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(load.mock.calls.length).toBeLessThanOrEqual(3);
+    expect(await db.redis.get(LOCK_KEY)).toBe('crashed-owner');
+  });
+
+  it('never hangs behind a holder whose load never settles: the wait bound ends the wait', async () => {
+    const [holder, waiter] = instances({ lockWaitMs: 300 });
+    const { load: hanging, whenStarted } = signalOnStart(() => new Promise<never>(() => {}));
+    void holder!.getOrLoad(KEY, hanging, { ttlMs: 60_000 });
+    await whenStarted;
+
+    const load = slowLoad(10);
+    const started = Date.now();
+    const result = await waiter!.getOrLoad(KEY, load, { ttlMs: 60_000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(result).toMatchObject({ value: fileStatistics(1), cached: false });
+    expect(load).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes the lock over once a hung holder’s lock expires, well before a long wait bound', async () => {
+    const holder = new JsonCache(stores[0]!, { lockTtlMs: 300 });
+    const waiter = new JsonCache(stores[1]!, { lockWaitMs: 10_000 });
+    const { load: hanging, whenStarted } = signalOnStart(() => new Promise<never>(() => {}));
+    void holder.getOrLoad(KEY, hanging, { ttlMs: 60_000 });
+    await whenStarted;
+
+    const load = slowLoad(10);
+    const started = Date.now();
+    const result = await waiter.getOrLoad(KEY, load, { ttlMs: 60_000 });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(200);
+    expect(elapsed).toBeLessThan(2_000);
+    expect(result).toMatchObject({ value: fileStatistics(1), cached: false });
+    // The waiter took the lock and gave it back.
+    expect(await db.redis.exists(LOCK_KEY)).toBe(0);
+  });
+
+  it('skips the lock entirely with lock: false: one load per instance, no lock key written', async () => {
+    const caches = instances();
+    const load = slowLoad(50);
+    const claims = stores.map((store) => vi.spyOn(store, 'setIfAbsent'));
+    await Promise.all(
+      caches.flatMap((cache) =>
+        Array.from({ length: 10 }, () => cache.getOrLoad(KEY, load, { ttlMs: 60_000, lock: false })),
+      ),
+    );
+    // The in-process single flight still collapses each instance's ten callers into one call.
+    expect(load).toHaveBeenCalledTimes(3);
+    for (const claim of claims) expect(claim).not.toHaveBeenCalled();
+  });
+});
