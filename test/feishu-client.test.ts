@@ -3,7 +3,13 @@ import nock from 'nock';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FeishuApiError } from '../src/errors.js';
-import { createFeishuClient, type FeishuClient, TENANT_TOKEN_ENDPOINT } from '../src/feishu/client.js';
+import {
+  createFeishuClient,
+  type FeishuClient,
+  type FeishuClientOptions,
+  TENANT_TOKEN_ENDPOINT,
+} from '../src/feishu/client.js';
+import type { RateLimiter } from '../src/feishu/rate-limits.js';
 import { createSdkLogger } from '../src/feishu/sdk-logger.js';
 
 const BASE = 'http://feishu.test';
@@ -48,7 +54,9 @@ interface Harness {
 
 const clients: FeishuClient[] = [];
 
-function createHarness(overrides: { timeoutMs?: number; maxRateLimitWaitMs?: number } = {}): Harness {
+function createHarness(
+  overrides: Pick<FeishuClientOptions, 'timeoutMs' | 'maxRateLimitWaitMs' | 'rateLimiter'> = {},
+): Harness {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -580,6 +588,519 @@ describe('createFeishuClient: rate limits', () => {
 
     expect(error).toMatchObject({ feishuCode: 99991400, httpStatus: 429 });
     expect(sleeps).toHaveLength(2);
+    scope.done();
+  });
+});
+
+describe('createFeishuClient: view records and likes', () => {
+  const VIEW_RECORDS_PATH = `/open-apis/drive/v1/files/${DOC.token}/view_records`;
+  const LIKES_PATH = `/open-apis/drive/v2/files/${DOC.token}/likes`;
+
+  it('lists view records 20 at a time by open_id, with epoch-second strings turned into numbers', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(VIEW_RECORDS_PATH)
+      .query({ file_type: 'docx', page_size: '20', viewer_id_type: 'open_id' })
+      .reply(200, {
+        code: 0,
+        msg: 'success',
+        data: {
+          items: [
+            {
+              viewer_id: 'ou_cc19b2bfb93f8a44db4b4d6eababcef',
+              name: 'zhangsan',
+              avatar_url: 'https://foo.icon.com/xxxx',
+              last_view_time: '1679284285',
+            },
+            { viewer_id: 'ou_0c5ee9b4b2fa6ea0a8ba3f6a13b5b2d4', last_view_time: '1679280000' },
+          ],
+          page_token: '1674037112--7189934631754563585',
+          has_more: true,
+        },
+      });
+    const { client } = createHarness();
+
+    await expect(client.listViewRecords(DOC)).resolves.toEqual({
+      items: [
+        {
+          viewerId: 'ou_cc19b2bfb93f8a44db4b4d6eababcef',
+          name: 'zhangsan',
+          avatarUrl: 'https://foo.icon.com/xxxx',
+          lastViewTime: 1679284285,
+        },
+        { viewerId: 'ou_0c5ee9b4b2fa6ea0a8ba3f6a13b5b2d4', lastViewTime: 1679280000 },
+      ],
+      hasMore: true,
+      pageToken: '1674037112--7189934631754563585',
+    });
+    scope.done();
+  });
+
+  it('passes the page token and size through and ends paging on the last page', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(VIEW_RECORDS_PATH)
+      .query({
+        file_type: 'docx',
+        page_size: '50',
+        viewer_id_type: 'open_id',
+        page_token: '1674037112--7189934631754563585',
+      })
+      .reply(200, { code: 0, msg: 'success', data: { items: [], has_more: false } });
+    const { client } = createHarness();
+
+    await expect(
+      client.listViewRecords(DOC, { pageToken: '1674037112--7189934631754563585', pageSize: 80 }),
+    ).resolves.toEqual({ items: [], hasMore: false });
+    scope.done();
+  });
+
+  it('reports 1069603 (no manage right, or access records off) as a FeishuApiError', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(VIEW_RECORDS_PATH)
+      .query(true)
+      .reply(403, { code: 1069603, msg: 'forbidden' });
+    const { client } = createHarness();
+
+    await expect(client.listViewRecords(DOC)).rejects.toMatchObject({
+      endpoint: 'drive.v1.fileViewRecord.list',
+      feishuCode: 1069603,
+      httpStatus: 403,
+    });
+    scope.done();
+  });
+
+  it('lists likers by open_id and marks desensitised ones, whose names Feishu withholds', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(LIKES_PATH)
+      .query({ file_type: 'docx', page_size: '20', user_id_type: 'open_id', page_token: 'aw7DoMKBFMOGwqHC' })
+      .reply(200, {
+        code: 0,
+        msg: 'success',
+        data: {
+          items: [
+            {
+              user_id: 'ou_3bbe8a09c20e89cce9bff989ed840674',
+              last_liked_time: '1690857821',
+              user_name: '张三',
+              user_en_name: 'San Zhang',
+              user_avatar_url: 'https://foo.icon.com/xxxx',
+              user_is_desensitized: false,
+            },
+            {
+              user_id: 'ou_8e1fc9e2b5d3a4f6071829a3b4c5d6e7',
+              last_liked_time: '1690850000',
+              user_is_desensitized: true,
+            },
+          ],
+          has_more: false,
+        },
+      });
+    const { client } = createHarness();
+
+    await expect(client.listLikes(DOC, { pageToken: 'aw7DoMKBFMOGwqHC' })).resolves.toEqual({
+      items: [
+        {
+          userId: 'ou_3bbe8a09c20e89cce9bff989ed840674',
+          name: '张三',
+          enName: 'San Zhang',
+          avatarUrl: 'https://foo.icon.com/xxxx',
+          lastLikedTime: 1690857821,
+          desensitized: false,
+        },
+        { userId: 'ou_8e1fc9e2b5d3a4f6071829a3b4c5d6e7', lastLikedTime: 1690850000, desensitized: true },
+      ],
+      hasMore: false,
+    });
+    scope.done();
+  });
+
+  it('reports a missing document (HTTP 404, 1061003) as a FeishuApiError without retrying', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(LIKES_PATH)
+      .query(true)
+      .reply(404, { code: 1061003, msg: 'file not found' });
+    const { client, sleeps } = createHarness();
+
+    const error = await catchError(client.listLikes(DOC));
+
+    expect(error).toBeInstanceOf(FeishuApiError);
+    expect(error).toMatchObject({ endpoint: 'drive.v2.fileLike.list', feishuCode: 1061003, httpStatus: 404 });
+    expect(sleeps).toEqual([]);
+    scope.done();
+  });
+});
+
+describe('createFeishuClient: workplace and app usage', () => {
+  const WORKPLACE_PATH = '/open-apis/workplace/v1/workplace_access_data/search';
+  const APP_USAGE_PATH = '/open-apis/application/v6/applications/cli_9f115af860f7901b/app_usage/overview';
+
+  it('searches workplace access data with every parameter in the query of the POST', async () => {
+    let requestBody: string | undefined;
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post(WORKPLACE_PATH)
+      .query({ from_date: '2023-03-01', to_date: '2023-03-22', page_size: '200', page_token: 'ddowkdkl9w2d' })
+      .reply(200, async (request: Request) => {
+        requestBody = await request.text();
+        return {
+          code: 0,
+          msg: 'success',
+          data: {
+            items: [
+              {
+                date: '2023-03-12',
+                all_workplace: { pv: 100, uv: 30 },
+                default_workplace: { pv: 80, uv: 25 },
+              },
+            ],
+            has_more: true,
+            page_token: 'ddowkdkl9w2e',
+          },
+        };
+      });
+    const { client } = createHarness();
+
+    const page = await client.searchWorkplaceAccessData({
+      fromDate: '2023-03-01',
+      toDate: '2023-03-22',
+      pageToken: 'ddowkdkl9w2d',
+    });
+
+    expect(page).toEqual({
+      items: [
+        { date: '2023-03-12', allWorkplace: { pv: 100, uv: 30 }, defaultWorkplace: { pv: 80, uv: 25 } },
+      ],
+      hasMore: true,
+      pageToken: 'ddowkdkl9w2e',
+    });
+    expect(requestBody ?? '').not.toContain('from_date');
+    scope.done();
+  });
+
+  it('reports 1628002 (from after to) as a FeishuApiError', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post(WORKPLACE_PATH)
+      .query(true)
+      .reply(400, { code: 1628002, msg: "from_date can't be greater than to_date" });
+    const { client } = createHarness();
+
+    await expect(
+      client.searchWorkplaceAccessData({ fromDate: '2023-03-22', toDate: '2023-03-01' }),
+    ).rejects.toMatchObject({ endpoint: 'workplace.v1.workplaceAccessData.search', feishuCode: 1628002 });
+    scope.done();
+  });
+
+  it('asks for an app week overview with cycle_type 2 and returns the metrics by name', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post(APP_USAGE_PATH, {
+        date: '2021-07-05',
+        cycle_type: 2,
+        ability: 'app',
+        department_id: 'od-4e6ac4d14bcd5071a37a39de902c7141',
+      })
+      .query({ department_id_type: 'open_department_id' })
+      .reply(200, {
+        code: 0,
+        data: {
+          items: [
+            { metric_name: 'uv', metric_value: 0 },
+            { metric_name: 'total_users', metric_value: 2 },
+            { metric_name: 'new_users', metric_value: 0 },
+            { metric_name: 'pv', metric_value: 0 },
+            { metric_name: 'lifecycle', metric_value: 7 },
+          ],
+        },
+        msg: 'success',
+      });
+    const { client } = createHarness();
+
+    await expect(
+      client.getAppUsageOverview({
+        appId: 'cli_9f115af860f7901b',
+        date: '2021-07-05',
+        cycle: 'week',
+        ability: 'app',
+        departmentId: 'od-4e6ac4d14bcd5071a37a39de902c7141',
+      }),
+    ).resolves.toEqual({ metrics: { uv: 0, total_users: 2, new_users: 0, pv: 0, lifecycle: 7 } });
+    scope.done();
+  });
+
+  it('sends cycle_type 3 for a month and keeps only what the API returns for a bot', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post(APP_USAGE_PATH, { date: '2021-07-01', cycle_type: 3, ability: 'bot' })
+      .query(true)
+      .reply(200, { code: 0, data: { items: [{ metric_name: 'uv', metric_value: 12 }] }, msg: 'success' });
+    const { client } = createHarness();
+
+    const overview = await client.getAppUsageOverview({
+      appId: 'cli_9f115af860f7901b',
+      date: '2021-07-01',
+      cycle: 'month',
+      ability: 'bot',
+    });
+
+    expect(overview.metrics).toEqual({ uv: 12 });
+    scope.done();
+  });
+
+  it('turns 211011 "data not found", answered with HTTP 200, into a FeishuApiError', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post(APP_USAGE_PATH)
+      .query(true)
+      .reply(200, { code: 211011, msg: 'data not found' });
+    const { client } = createHarness();
+
+    const error = await catchError(
+      client.getAppUsageOverview({
+        appId: 'cli_9f115af860f7901b',
+        date: '2021-07-08',
+        cycle: 'day',
+        ability: 'app',
+      }),
+    );
+
+    expect(error).toBeInstanceOf(FeishuApiError);
+    expect(error).toMatchObject({
+      endpoint: 'application.v6.applicationAppUsage.overview',
+      feishuCode: 211011,
+      httpStatus: 200,
+    });
+    scope.done();
+  });
+
+  it('reports 211004 (tenant edition without app statistics) with its HTTP 403', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post(APP_USAGE_PATH)
+      .query(true)
+      .reply(403, { code: 211004, msg: 'no authority for quota limit' });
+    const { client } = createHarness();
+
+    await expect(
+      client.getAppUsageOverview({
+        appId: 'cli_9f115af860f7901b',
+        date: '2021-07-08',
+        cycle: 'day',
+        ability: 'app',
+      }),
+    ).rejects.toMatchObject({ feishuCode: 211004, httpStatus: 403 });
+    scope.done();
+  });
+});
+
+describe('createFeishuClient: permission members and card updates', () => {
+  it('lists the collaborators of a document by its type, asking for the member type field', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(`/open-apis/drive/v1/permissions/${DOC.token}/members`)
+      .query({ type: 'docx', fields: 'type' })
+      .reply(200, {
+        code: 0,
+        msg: 'Success',
+        data: {
+          items: [
+            {
+              member_type: 'openid',
+              member_id: 'ou_7dab8a3d3cdcc9da365777c7ad535d62',
+              perm: 'full_access',
+              perm_type: 'container',
+              type: 'user',
+            },
+            { member_type: 'openchat', member_id: 'oc_b962e8debbb8ea4ba5b4ad4b3e5ab6b4', perm: 'view' },
+          ],
+        },
+      });
+    const { client } = createHarness();
+
+    await expect(client.listPermissionMembers(DOC)).resolves.toEqual([
+      {
+        memberType: 'openid',
+        memberId: 'ou_7dab8a3d3cdcc9da365777c7ad535d62',
+        perm: 'full_access',
+        type: 'user',
+      },
+      { memberType: 'openchat', memberId: 'oc_b962e8debbb8ea4ba5b4ad4b3e5ab6b4', perm: 'view' },
+    ]);
+    scope.done();
+  });
+
+  it('updates a sent card with PATCH {content}', async () => {
+    const card = { schema: '2.0', config: { update_multi: true }, body: { elements: [] } };
+    let patched: unknown;
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .patch('/open-apis/im/v1/messages/om_dc13264520392913993dd051dba21dcf', (body) => {
+        patched = body;
+        return true;
+      })
+      .reply(200, { code: 0, msg: 'success', data: {} });
+    const { client } = createHarness();
+
+    await expect(client.patchCard('om_dc13264520392913993dd051dba21dcf', card)).resolves.toBeUndefined();
+    expect(patched).toEqual({ content: JSON.stringify(card) });
+    scope.done();
+  });
+
+  it('sends a card to a person with receive_id_type=open_id when asked', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post('/open-apis/im/v1/messages', (body) => body.receive_id === 'ou_7dab8a3d3cdcc9da365777c7ad535d62')
+      .query({ receive_id_type: 'open_id' })
+      .reply(200, { code: 0, msg: 'success', data: { message_id: 'om_a1b2c3d4e5f60718293a4b5c6d7e8f91' } });
+    const { client } = createHarness();
+
+    await expect(
+      client.sendCard('ou_7dab8a3d3cdcc9da365777c7ad535d62', { schema: '2.0' }, 'private-om_a1', {
+        receiveIdType: 'open_id',
+      }),
+    ).resolves.toEqual({ messageId: 'om_a1b2c3d4e5f60718293a4b5c6d7e8f91' });
+    scope.done();
+  });
+});
+
+describe('createFeishuClient: client-side rate limiter', () => {
+  /** Records acquires and HTTP attempts in one timeline, so the order between them is visible. */
+  function spyLimiter(timeline: string[], fail?: FeishuApiError): RateLimiter {
+    return {
+      async acquire(endpoint, scope) {
+        timeline.push(`acquire ${endpoint}${scope ? ` ${scope}` : ''}`);
+        if (fail) throw fail;
+      },
+    };
+  }
+
+  it('acquires before every attempt, the retry after 99991400 included, never for the token', async () => {
+    const timeline: string[] = [];
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, () => {
+        timeline.push('token');
+        return tokenBody();
+      })
+      .get(STATS_PATH)
+      .query(true)
+      .reply(429, () => {
+        timeline.push('http');
+        return RATE_LIMITED_BODY;
+      })
+      .get(STATS_PATH)
+      .query(true)
+      .reply(200, () => {
+        timeline.push('http');
+        return STATISTICS_BODY;
+      });
+    const { client } = createHarness({ rateLimiter: spyLimiter(timeline) });
+
+    await client.getFileStatistics(DOC);
+
+    expect(timeline).toEqual([
+      'token',
+      'acquire drive.v1.fileStatistics.get',
+      'http',
+      'acquire drive.v1.fileStatistics.get',
+      'http',
+    ]);
+    scope.done();
+  });
+
+  it('acquires again for the retry after a rejected token (99991663)', async () => {
+    const timeline: string[] = [];
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .times(2)
+      .reply(200, () => {
+        timeline.push('token');
+        return tokenBody();
+      })
+      .get(STATS_PATH)
+      .query(true)
+      .reply(200, TOKEN_INVALID_BODY)
+      .get(STATS_PATH)
+      .query(true)
+      .reply(200, STATISTICS_BODY);
+    const { client } = createHarness({ rateLimiter: spyLimiter(timeline) });
+
+    await client.getFileStatistics(DOC);
+
+    expect(timeline).toEqual([
+      'token',
+      'acquire drive.v1.fileStatistics.get',
+      'token',
+      'acquire drive.v1.fileStatistics.get',
+    ]);
+    scope.done();
+  });
+
+  it('scopes replies by chat, direct sends by recipient and patches by message', async () => {
+    const timeline: string[] = [];
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post('/open-apis/im/v1/messages/om_d4be107c616aed9c1da8ed8068570a9f/reply')
+      .reply(200, { code: 0, msg: 'success', data: { message_id: 'om_dc13264520392913993dd051dba21dcf' } })
+      .post('/open-apis/im/v1/messages')
+      .query({ receive_id_type: 'chat_id' })
+      .reply(200, { code: 0, msg: 'success', data: { message_id: 'om_a1b2c3d4e5f60718293a4b5c6d7e8f90' } })
+      .patch('/open-apis/im/v1/messages/om_dc13264520392913993dd051dba21dcf')
+      .reply(200, { code: 0, msg: 'success', data: {} })
+      .post('/open-apis/im/v1/messages/om_d4be107c616aed9c1da8ed8068570a9f/reply')
+      .reply(200, { code: 0, msg: 'success', data: { message_id: 'om_0f0e0d0c0b0a09080706050403020100' } });
+    const { client } = createHarness({ rateLimiter: spyLimiter(timeline) });
+    const card = { schema: '2.0' };
+
+    await client.replyCard('om_d4be107c616aed9c1da8ed8068570a9f', card, 'u1', {
+      chatId: 'oc_5ad11d72b830411d72b836c20',
+    });
+    await client.sendCard('oc_5ad11d72b830411d72b836c20', card, 'u2');
+    await client.patchCard('om_dc13264520392913993dd051dba21dcf', card);
+    await client.replyCard('om_d4be107c616aed9c1da8ed8068570a9f', card, 'u3');
+
+    expect(timeline).toEqual([
+      'acquire im.v1.message.reply oc_5ad11d72b830411d72b836c20',
+      'acquire im.v1.message.create oc_5ad11d72b830411d72b836c20',
+      'acquire im.v1.message.patch om_dc13264520392913993dd051dba21dcf',
+      'acquire im.v1.message.reply',
+    ]);
+    scope.done();
+  });
+
+  it('throws a client-side wait that ran out as it is: no Feishu backoff, no request', async () => {
+    const ranOut = new FeishuApiError(
+      'drive.v2.fileLike.list',
+      99991400,
+      'client-side rate limit wait exceeded',
+    );
+    const scope = nock(BASE).post(TOKEN_PATH).reply(200, tokenBody());
+    const { client, sleeps } = createHarness({ rateLimiter: spyLimiter([], ranOut) });
+
+    const error = await catchError(client.listLikes(DOC));
+
+    expect(error).toBe(ranOut);
+    expect(sleeps).toEqual([]);
+    // No likes interceptor was set up: a request would have failed differently (nock 501, code -1).
     scope.done();
   });
 });

@@ -10,8 +10,23 @@ import {
   readResponseHeaders,
   toPlainHeaders,
 } from './http.js';
+import type { RateLimiter } from './rate-limits.js';
 import { createSdkLogger } from './sdk-logger.js';
-import type { BotInfo, DocMeta, DocRef, FileStatistics, WikiNode } from './types.js';
+import type {
+  AppUsageCycle,
+  AppUsageOverview,
+  AppUsageQuery,
+  BotInfo,
+  DocLike,
+  DocMeta,
+  DocRef,
+  FileStatistics,
+  Page,
+  PermissionMember,
+  ViewRecord,
+  WikiNode,
+  WorkplaceAccessDay,
+} from './types.js';
 
 export interface FeishuClientOptions {
   appId: string;
@@ -24,6 +39,13 @@ export interface FeishuClientOptions {
   /** Cap on honouring `x-ogw-ratelimit-reset`; default 10 s. */
   maxRateLimitWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Asked before every HTTP attempt (retries included, the token request excluded); none = no client-side limit. */
+  rateLimiter?: RateLimiter;
+}
+
+export interface PageOptions {
+  pageToken?: string;
+  pageSize?: number;
 }
 
 export interface FeishuClient {
@@ -32,8 +54,33 @@ export interface FeishuClient {
   getWikiNode(token: string): Promise<WikiNode>;
   /** Keyed by document token; documents Feishu could not read (`failed_list`) are simply absent. */
   batchQueryMetas(docs: DocRef[]): Promise<Map<string, DocMeta>>;
-  replyCard(messageId: string, card: object, uuid: string): Promise<{ messageId: string }>;
-  sendCard(chatId: string, card: object, uuid: string): Promise<{ messageId: string }>;
+  /** Most recent first; `pageSize` 1–50, default 20. */
+  listViewRecords(doc: DocRef, opts?: PageOptions): Promise<Page<ViewRecord>>;
+  /** Most recent first; only doc, docx and file have likes. `pageSize` 1–50, default 20. */
+  listLikes(doc: DocRef, opts?: PageOptions): Promise<Page<DocLike>>;
+  /** One page of days (yyyy-MM-dd, both ends included); `pageSize` 1–200, default 200. */
+  searchWorkplaceAccessData(
+    opts: { fromDate: string; toDate: string } & PageOptions,
+  ): Promise<Page<WorkplaceAccessDay>>;
+  /** 211011 (no data, HTTP 200) and 211004 (tenant edition) throw like any other Feishu code. */
+  getAppUsageOverview(query: AppUsageQuery): Promise<AppUsageOverview>;
+  /** Every collaborator of the document (the owner is in the metas, not necessarily here). */
+  listPermissionMembers(doc: DocRef): Promise<PermissionMember[]>;
+  /** `chatId` puts the reply under the per-chat message limit. */
+  replyCard(
+    messageId: string,
+    card: object,
+    uuid: string,
+    opts?: { chatId?: string },
+  ): Promise<{ messageId: string }>;
+  sendCard(
+    receiveId: string,
+    card: object,
+    uuid: string,
+    opts?: { receiveIdType?: 'chat_id' | 'open_id' },
+  ): Promise<{ messageId: string }>;
+  /** Replaces the card of a message the bot sent (the card needs `config.update_multi: true`). */
+  patchCard(messageId: string, card: object): Promise<void>;
   close(): void;
 }
 
@@ -48,6 +95,30 @@ const DEFAULT_RATE_LIMIT_WAIT_MS = 1_000;
 const MAX_JITTER_MS = 250;
 // https://open.feishu.cn/document/server-docs/docs/drive-v1/file/batch_query: at most 200 docs per request.
 const METAS_PER_REQUEST = 200;
+// View records and likes take 1–50 per page; the bot shows 20 people per card.
+const DEFAULT_PEOPLE_PAGE_SIZE = 20;
+const MAX_PEOPLE_PAGE_SIZE = 50;
+// Workplace access data takes 1–200 days per page: ask for the most, so a month is one call.
+const MAX_WORKPLACE_PAGE_SIZE = 200;
+const CYCLE_TYPES: Record<AppUsageCycle, number> = { day: 1, week: 2, month: 3 };
+
+/** Within Feishu's bounds: an out-of-range page_size is a 400 for the whole request. */
+function pageSize(requested: number | undefined, fallback: number, max: number): number {
+  if (requested === undefined || !Number.isFinite(requested)) return fallback;
+  return Math.min(max, Math.max(1, Math.trunc(requested)));
+}
+
+/** `last_view_time` / `last_liked_time` arrive as strings of epoch seconds. */
+function epochSeconds(value: string | number | undefined): number {
+  const seconds = Number(value);
+  return Number.isFinite(seconds) ? seconds : 0;
+}
+
+/** A page token is only worth keeping when Feishu says there is more to fetch with it. */
+function toPage<T>(items: T[], data: { has_more?: boolean; page_token?: string }): Page<T> {
+  const pageToken = data.has_more ? data.page_token || undefined : undefined;
+  return pageToken ? { items, hasMore: true, pageToken } : { items, hasMore: false };
+}
 
 interface FeishuBody {
   code: number;
@@ -210,11 +281,26 @@ export function createFeishuClient(opts: FeishuClientOptions): FeishuClient {
     return warmUp;
   }
 
-  async function attempt<T>(endpoint: string, send: () => Promise<T>): Promise<Outcome<T>> {
+  function failure<T>(endpoint: string, error: unknown, tokenGeneration: number): Outcome<T> {
+    const apiError = toFeishuApiError(endpoint, error);
+    if (!apiError) throw error;
+    const headers =
+      isAxiosError(error) && error.response ? toPlainHeaders(error.response.headers) : undefined;
+    return { ok: false, error: apiError, headers, tokenGeneration };
+  }
+
+  async function attempt<T>(endpoint: string, send: () => Promise<T>, scope?: string): Promise<Outcome<T>> {
     let tokenGeneration = tokens.generation;
     try {
       await ensureTenantToken();
       tokenGeneration = tokens.generation;
+    } catch (error) {
+      return failure(endpoint, error, tokenGeneration);
+    }
+    // After the token (not limited, and a slow fetch must not eat the slot) and outside the try: running out
+    // of client-side wait is final, not a Feishu 99991400 to back off from and retry.
+    await opts.rateLimiter?.acquire(endpoint, scope);
+    try {
       const body = await send();
       // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).
       if (isFeishuBody(body) && body.code !== 0) {
@@ -224,11 +310,7 @@ export function createFeishuClient(opts: FeishuClientOptions): FeishuClient {
       }
       return { ok: true, body };
     } catch (error) {
-      const apiError = toFeishuApiError(endpoint, error);
-      if (!apiError) throw error;
-      const headers =
-        isAxiosError(error) && error.response ? toPlainHeaders(error.response.headers) : undefined;
-      return { ok: false, error: apiError, headers, tokenGeneration };
+      return failure(endpoint, error, tokenGeneration);
     }
   }
 
@@ -239,12 +321,15 @@ export function createFeishuClient(opts: FeishuClientOptions): FeishuClient {
     return Math.min(base + Math.floor(Math.random() * MAX_JITTER_MS), maxRateLimitWaitMs);
   }
 
-  /** One place for error normalisation, the single token refresh and rate-limit backoff. */
-  async function call<T>(endpoint: string, send: () => Promise<T>): Promise<T> {
+  /**
+   * One place for error normalisation, the single token refresh and rate-limit backoff. `scope` (a chat or
+   * message id) selects the per-chat / per-message tiers of the client-side limiter.
+   */
+  async function call<T>(endpoint: string, send: () => Promise<T>, scope?: string): Promise<T> {
     let tokenRefreshed = false;
     let rateLimited = 0;
     for (;;) {
-      const outcome = await attempt(endpoint, send);
+      const outcome = await attempt(endpoint, send, scope);
       if (outcome.ok) return outcome.body;
       const { error, headers, tokenGeneration } = outcome;
       if (TOKEN_REJECTED_CODES.has(error.feishuCode) && !tokenRefreshed) {
@@ -281,12 +366,20 @@ export function createFeishuClient(opts: FeishuClientOptions): FeishuClient {
   type MetaDocType = NonNullable<
     Parameters<typeof sdk.drive.v1.meta.batchQuery>[0]
   >['data']['request_docs'][number]['doc_type'];
+  type ViewRecordFileType = NonNullable<
+    Parameters<typeof sdk.drive.v1.fileViewRecord.list>[0]
+  >['params']['file_type'];
+  type LikeFileType = NonNullable<Parameters<typeof sdk.drive.v2.fileLike.list>[0]>['params']['file_type'];
+  type MemberDocType = NonNullable<
+    Parameters<typeof sdk.drive.v1.permissionMember.list>[0]
+  >['params']['type'];
 
   async function sendMessage(
     endpoint: string,
     send: () => Promise<{ data?: { message_id?: string } }>,
+    scope: string | undefined,
   ): Promise<{ messageId: string }> {
-    const body = await call(endpoint, send);
+    const body = await call(endpoint, send, scope);
     const messageId = body.data?.message_id;
     if (!messageId) throw malformed(endpoint, body, 'data.message_id');
     return { messageId };
@@ -363,22 +456,172 @@ export function createFeishuClient(opts: FeishuClientOptions): FeishuClient {
       return metas;
     },
 
-    replyCard(messageId, card, uuid) {
-      return sendMessage('im.v1.message.reply', () =>
-        sdk.im.v1.message.reply({
-          path: { message_id: messageId },
-          // `uuid` makes the reply idempotent for an hour, so the retries in `call` cannot double-post.
-          data: { msg_type: 'interactive', content: JSON.stringify(card), uuid },
+    async listViewRecords(doc, page) {
+      const endpoint = 'drive.v1.fileViewRecord.list';
+      const body = await call(endpoint, () =>
+        sdk.drive.v1.fileViewRecord.list({
+          path: { file_token: doc.token },
+          params: {
+            file_type: doc.type as ViewRecordFileType,
+            page_size: pageSize(page?.pageSize, DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE),
+            viewer_id_type: 'open_id',
+            ...(page?.pageToken ? { page_token: page.pageToken } : {}),
+          },
         }),
+      );
+      if (!body.data) throw malformed(endpoint, body, 'data');
+      const items: ViewRecord[] = [];
+      // An entry without a viewer cannot be shown or linked to anyone; skip it rather than invent one.
+      for (const item of body.data.items ?? []) {
+        if (!item.viewer_id) continue;
+        items.push({
+          viewerId: item.viewer_id,
+          name: item.name || undefined,
+          avatarUrl: item.avatar_url || undefined,
+          lastViewTime: epochSeconds(item.last_view_time),
+        });
+      }
+      return toPage(items, body.data);
+    },
+
+    async listLikes(doc, page) {
+      const endpoint = 'drive.v2.fileLike.list';
+      const body = await call(endpoint, () =>
+        sdk.drive.v2.fileLike.list({
+          path: { file_token: doc.token },
+          params: {
+            // Only doc, docx and file have likes; Feishu answers 1061002 for anything else.
+            file_type: doc.type as LikeFileType,
+            page_size: pageSize(page?.pageSize, DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE),
+            user_id_type: 'open_id',
+            ...(page?.pageToken ? { page_token: page.pageToken } : {}),
+          },
+        }),
+      );
+      if (!body.data) throw malformed(endpoint, body, 'data');
+      const items = (body.data.items ?? []).map(
+        (item): DocLike => ({
+          userId: item.user_id ?? '',
+          name: item.user_name || undefined,
+          enName: item.user_en_name || undefined,
+          avatarUrl: item.user_avatar_url || undefined,
+          lastLikedTime: epochSeconds(item.last_liked_time),
+          // Names and avatars are withheld for desensitised users; a liker without an id is one too.
+          desensitized: item.user_is_desensitized ?? !item.user_id,
+        }),
+      );
+      return toPage(items, body.data);
+    },
+
+    async searchWorkplaceAccessData(query) {
+      const endpoint = 'workplace.v1.workplaceAccessData.search';
+      // POST, yet every parameter is a query parameter and the body is empty:
+      // https://open.feishu.cn/document/workplace-v1/workplace_access_data/search
+      const body = await call(endpoint, () =>
+        sdk.workplace.v1.workplaceAccessData.search({
+          params: {
+            from_date: query.fromDate,
+            to_date: query.toDate,
+            page_size: pageSize(query.pageSize, MAX_WORKPLACE_PAGE_SIZE, MAX_WORKPLACE_PAGE_SIZE),
+            ...(query.pageToken ? { page_token: query.pageToken } : {}),
+          },
+        }),
+      );
+      if (!body.data) throw malformed(endpoint, body, 'data');
+      const items: WorkplaceAccessDay[] = [];
+      for (const item of body.data.items ?? []) {
+        if (!item.date) continue;
+        items.push({
+          date: item.date,
+          allWorkplace: { pv: item.all_workplace?.pv ?? 0, uv: item.all_workplace?.uv ?? 0 },
+          defaultWorkplace: { pv: item.default_workplace?.pv ?? 0, uv: item.default_workplace?.uv ?? 0 },
+        });
+      }
+      return toPage(items, body.data);
+    },
+
+    async getAppUsageOverview(query) {
+      const endpoint = 'application.v6.applicationAppUsage.overview';
+      // https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
+      const body = await call(endpoint, () =>
+        sdk.application.v6.applicationAppUsage.overview({
+          path: { app_id: query.appId },
+          params: { department_id_type: 'open_department_id' },
+          data: {
+            date: query.date,
+            cycle_type: CYCLE_TYPES[query.cycle],
+            ability: query.ability,
+            ...(query.departmentId ? { department_id: query.departmentId } : {}),
+          },
+        }),
+      );
+      if (!body.data) throw malformed(endpoint, body, 'data');
+      const metrics: AppUsageOverview['metrics'] = {};
+      for (const item of body.data.items ?? []) {
+        if (typeof item.metric_name === 'string' && typeof item.metric_value === 'number') {
+          metrics[item.metric_name] = item.metric_value;
+        }
+      }
+      return { metrics };
+    },
+
+    async listPermissionMembers(doc) {
+      const endpoint = 'drive.v1.permissionMember.list';
+      // Not paginated: one answer holds every collaborator. `fields` asks for `type` (user, chat, department…),
+      // which is left out by default; names and avatars are not needed for an access check.
+      // https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list
+      const body = await call(endpoint, () =>
+        sdk.drive.v1.permissionMember.list({
+          path: { token: doc.token },
+          params: { type: doc.type as MemberDocType, fields: 'type' },
+        }),
+      );
+      if (!body.data) throw malformed(endpoint, body, 'data');
+      return (body.data.items ?? []).map((item) => ({
+        memberType: item.member_type,
+        memberId: item.member_id,
+        perm: item.perm,
+        ...(item.type ? { type: item.type } : {}),
+      }));
+    },
+
+    replyCard(messageId, card, uuid, options) {
+      return sendMessage(
+        'im.v1.message.reply',
+        () =>
+          sdk.im.v1.message.reply({
+            path: { message_id: messageId },
+            // `uuid` makes the reply idempotent for an hour, so the retries in `call` cannot double-post.
+            data: { msg_type: 'interactive', content: JSON.stringify(card), uuid },
+          }),
+        options?.chatId,
       );
     },
 
-    sendCard(chatId, card, uuid) {
-      return sendMessage('im.v1.message.create', () =>
-        sdk.im.v1.message.create({
-          params: { receive_id_type: 'chat_id' },
-          data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card), uuid },
-        }),
+    sendCard(receiveId, card, uuid, options) {
+      const receiveIdType = options?.receiveIdType ?? 'chat_id';
+      return sendMessage(
+        'im.v1.message.create',
+        () =>
+          sdk.im.v1.message.create({
+            params: { receive_id_type: receiveIdType },
+            data: { receive_id: receiveId, msg_type: 'interactive', content: JSON.stringify(card), uuid },
+          }),
+        // Feishu limits sends per user as well as per group: either id is the recipient's scope.
+        receiveId,
+      );
+    },
+
+    async patchCard(messageId, card) {
+      // 5 updates/s per message on top of the app-wide limits (FEISHU.md, Sending).
+      await call(
+        'im.v1.message.patch',
+        () =>
+          sdk.im.v1.message.patch({
+            path: { message_id: messageId },
+            data: { content: JSON.stringify(card) },
+          }),
+        messageId,
       );
     },
 
