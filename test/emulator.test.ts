@@ -2,12 +2,20 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { isAxiosError } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
+import {
+  type EmulatedAppUsageQuery,
+  type EmulatedWorkplaceDay,
+  type FeishuEmulator,
+  startFeishuEmulator,
+} from './emulator/feishu-emulator.js';
 import {
   allMention,
   botMention,
   buildEncryptedRequest,
+  cardActionEvent,
   encryptForFeishu,
+  makeLikes,
+  makeViewers,
   messageEvent,
   signFeishuRequest,
 } from './emulator/fixtures.js';
@@ -532,5 +540,695 @@ describe('event fixtures', () => {
     const tampered = signFeishuRequest(`${body} `, 'k3y', 1700000000, 'n0nce');
     expect(tampered['x-lark-signature']).not.toBe(headers['x-lark-signature']);
     expect(headers['x-lark-request-timestamp']).toBe('1700000000');
+  });
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('view records', () => {
+  const listViews = (
+    token: string,
+    params: { page_size: number; page_token?: string; file_type?: 'docx' | 'sheet' },
+  ) =>
+    client.drive.v1.fileViewRecord.list({
+      path: { file_token: token },
+      params: { file_type: 'docx', ...params },
+    });
+
+  it('walks every viewer exactly once over the pages, most recent first, times as strings', async () => {
+    const viewers = makeViewers(120);
+    // Stored oldest first and interleaved: the order must come from last_view_time, not from insertion.
+    const scrambled = [...viewers].reverse().sort((_, b) => (viewers.indexOf(b) % 2 === 0 ? -1 : 1));
+    emu.addDoc({ token: 'doxViews', type: 'docx', viewers: scrambled });
+
+    const seen: Array<{ viewer_id?: string; last_view_time?: string }> = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    let hasMore = true;
+    while (hasMore) {
+      const res = await listViews('doxViews', {
+        page_size: 50,
+        ...(pageToken ? { page_token: pageToken } : {}),
+      });
+      expect(res.code).toBe(0);
+      seen.push(...(res.data?.items ?? []));
+      hasMore = res.data?.has_more === true;
+      pageToken = res.data?.page_token;
+      pages += 1;
+      if (hasMore) expect(pageToken).toMatch(/^\d{10}--\d{19}$/);
+      else expect(pageToken).toBeUndefined();
+    }
+
+    expect(pages).toBe(3);
+    expect(seen.map((v) => v.viewer_id)).toEqual(viewers.map((v) => v.viewer_id));
+    const times = seen.map((v) => v.last_view_time);
+    expect(times.every((t) => typeof t === 'string' && /^\d{10}$/.test(t))).toBe(true);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+
+  it('serves the same page again for a reused token, and hands out one token per position (Previous buttons)', async () => {
+    emu.addDoc({ token: 'doxAgain', type: 'docx', viewers: makeViewers(30) });
+    const first = await listViews('doxAgain', { page_size: 10 });
+    const firstAgain = await listViews('doxAgain', { page_size: 10 });
+    expect(firstAgain.data?.page_token).toBe(first.data?.page_token);
+
+    const token = first.data?.page_token ?? '';
+    const second = await listViews('doxAgain', { page_size: 10, page_token: token });
+    const secondAgain = await listViews('doxAgain', { page_size: 10, page_token: token });
+    expect(secondAgain.data?.items).toEqual(second.data?.items);
+    expect(second.data?.items?.[0]?.viewer_id).not.toBe(first.data?.items?.[0]?.viewer_id);
+  });
+
+  it('answers bad page sizes, a mismatched type and foreign or made-up tokens with 400 1069602', async () => {
+    emu.addDoc({ token: 'doxCheck', type: 'docx', viewers: makeViewers(5) });
+    emu.addDoc({ token: 'doxOther', type: 'docx', viewers: makeViewers(5) });
+    const foreign = (await listViews('doxOther', { page_size: 2 })).data?.page_token ?? '';
+    expect(foreign).not.toBe('');
+
+    const attempts = [
+      listViews('doxCheck', { page_size: 0 }),
+      listViews('doxCheck', { page_size: 51 }),
+      listViews('doxCheck', { page_size: 10, file_type: 'sheet' }),
+      listViews('doxCheck', { page_size: 2, page_token: foreign }),
+      listViews('doxCheck', { page_size: 2, page_token: '1674037112--7189934631754563585' }),
+      // page_size is required: the typed call cannot omit it, a raw request can.
+      client.request({
+        url: '/open-apis/drive/v1/files/doxCheck/view_records',
+        method: 'GET',
+        params: { file_type: 'docx' },
+      }),
+    ];
+    for (const attempt of attempts) {
+      const failed = await captureFailure(attempt);
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code: 1069602 });
+    }
+  });
+
+  it('answers an unknown document with HTTP 404 1069604 and serves a per-document viewRecordsError', async () => {
+    const missing = await captureFailure(listViews('doxNowhere', { page_size: 10 }));
+    expect(missing.status).toBe(404);
+    expect(missing.data).toMatchObject({ code: 1069604 });
+
+    emu.addDoc({
+      token: 'doxNoRecords',
+      type: 'docx',
+      viewRecordsError: { httpStatus: 403, code: 1069603, msg: 'forbidden' },
+    });
+    const forbidden = await captureFailure(listViews('doxNoRecords', { page_size: 10 }));
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.data).toMatchObject({ code: 1069603, msg: 'forbidden' });
+  });
+});
+
+describe('likes', () => {
+  const listLikes = (
+    token: string,
+    params: { file_type?: 'doc' | 'docx' | 'file'; page_size?: number; page_token?: string } = {},
+  ) =>
+    client.drive.v2.fileLike.list({ path: { file_token: token }, params: { file_type: 'docx', ...params } });
+
+  it('pages by 10 by default, most recent first, and hides names and avatars of desensitised likers', async () => {
+    const likes = makeLikes(25, { desensitized: [1, 17] });
+    emu.addDoc({ token: 'doxLiked', type: 'docx', likes: [...likes].reverse() });
+
+    const pages: Array<NonNullable<Awaited<ReturnType<typeof listLikes>>['data']>> = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await listLikes('doxLiked', pageToken ? { page_token: pageToken } : {});
+      if (!res.data) throw new Error('no data');
+      pages.push(res.data);
+      pageToken = res.data.has_more ? res.data.page_token : undefined;
+    } while (pageToken);
+
+    expect(pages.map((p) => p.items?.length)).toEqual([10, 10, 5]);
+    const items = pages.flatMap((p) => p.items ?? []);
+    expect(items.map((i) => i.user_id)).toEqual(likes.map((l) => l.user_id));
+    expect(items[1]).toEqual({
+      user_id: likes[1]?.user_id,
+      last_liked_time: likes[1]?.last_liked_time,
+      user_is_desensitized: true,
+    });
+    expect(items[0]).toMatchObject({
+      user_name: expect.any(String),
+      user_en_name: expect.any(String),
+      user_avatar_url: expect.stringMatching(/^https:\/\//),
+      user_is_desensitized: false,
+    });
+    expect(items.filter((i) => i.user_is_desensitized)).toHaveLength(2);
+  });
+
+  it('refuses types without likes, a mismatched type and a page size over 50 with 400 1061002', async () => {
+    emu.addDoc({ token: 'shtLikes', type: 'sheet' });
+    emu.addDoc({ token: 'doxLikes', type: 'docx', likes: makeLikes(3) });
+    const attempts = [
+      client.request({
+        url: '/open-apis/drive/v2/files/shtLikes/likes',
+        method: 'GET',
+        params: { file_type: 'sheet' },
+      }),
+      listLikes('doxLikes', { file_type: 'doc' }),
+      listLikes('doxLikes', { page_size: 51 }),
+      listLikes('doxLikes', { page_token: 'aw7DoMKBFMOGwqHCrcO8w6jCmMOvw6ILeADCvsKNw57Di8O5XGV3LG4' }),
+    ];
+    for (const attempt of attempts) {
+      const failed = await captureFailure(attempt);
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code: 1061002 });
+    }
+  });
+
+  it('answers an unknown document with HTTP 404 1061003 and serves a per-document likesError', async () => {
+    const missing = await captureFailure(listLikes('doxGone'));
+    expect(missing.status).toBe(404);
+    expect(missing.data).toMatchObject({ code: 1061003 });
+
+    emu.addDoc({
+      token: 'doxHidden',
+      type: 'doc',
+      likesError: { httpStatus: 403, code: 1061004, msg: 'no file permission' },
+    });
+    const hidden = await captureFailure(listLikes('doxHidden', { file_type: 'doc' }));
+    expect(hidden.status).toBe(403);
+    expect(hidden.data).toMatchObject({ code: 1061004 });
+  });
+});
+
+describe('permission members', () => {
+  const owner = {
+    member_type: 'openid',
+    member_id: 'ou_manager',
+    perm: 'full_access',
+    type: 'user',
+    name: 'Manager',
+  } as const;
+  const reader = {
+    member_type: 'openchat',
+    member_id: 'oc_readers',
+    perm: 'view',
+    type: 'chat',
+    name: 'Readers',
+  } as const;
+
+  it('lists collaborators in one page, with type and name only when fields asks for them', async () => {
+    emu.addDoc({ token: 'doxShared', type: 'docx', members: [owner, reader] });
+    const list = (fields?: string) =>
+      client.drive.v1.permissionMember.list({
+        path: { token: 'doxShared' },
+        params: { type: 'docx', ...(fields ? { fields } : {}) },
+      });
+
+    const bare = await list();
+    expect(bare.data?.items).toEqual([
+      { member_type: 'openid', member_id: 'ou_manager', perm: 'full_access', perm_type: 'container' },
+      { member_type: 'openchat', member_id: 'oc_readers', perm: 'view', perm_type: 'container' },
+    ]);
+    expect(bare.data).not.toHaveProperty('has_more');
+    expect((await list('*')).data?.items?.[0]).toMatchObject({ type: 'user', name: 'Manager' });
+    const typeOnly = (await list('type')).data?.items?.[1];
+    expect(typeOnly).toMatchObject({ type: 'chat' });
+    expect(typeOnly).not.toHaveProperty('name');
+  });
+
+  it('resolves a wiki node token with type=wiki to the members of its document', async () => {
+    emu.addDoc({ token: 'doxUnderWiki', type: 'docx', members: [owner] });
+    emu.addWikiNode('wikMembers', { objToken: 'doxUnderWiki', objType: 'docx' });
+    const res = await client.drive.v1.permissionMember.list({
+      path: { token: 'wikMembers' },
+      params: { type: 'wiki' },
+    });
+    expect(res.data?.items?.map((m) => m.member_id)).toEqual(['ou_manager']);
+  });
+
+  it('answers a mismatched type and an unknown document with 400 1063001, and serves membersError', async () => {
+    emu.addDoc({ token: 'doxPerm', type: 'docx', members: [owner] });
+    for (const attempt of [
+      client.drive.v1.permissionMember.list({ path: { token: 'doxPerm' }, params: { type: 'sheet' } }),
+      client.drive.v1.permissionMember.list({ path: { token: 'doxNoSuch' }, params: { type: 'docx' } }),
+    ]) {
+      const failed = await captureFailure(attempt);
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code: 1063001 });
+    }
+
+    emu.addDoc({
+      token: 'doxClosed',
+      type: 'docx',
+      membersError: { httpStatus: 403, code: 1063002, msg: 'Permission denied' },
+    });
+    const denied = await captureFailure(
+      client.drive.v1.permissionMember.list({ path: { token: 'doxClosed' }, params: { type: 'docx' } }),
+    );
+    expect(denied.status).toBe(403);
+    expect(denied.data).toMatchObject({ code: 1063002 });
+  });
+});
+
+describe('workplace access data', () => {
+  const day = (date: string, n: number): EmulatedWorkplaceDay => ({
+    date,
+    all_workplace: { pv: 100 + n, uv: 30 + n },
+    default_workplace: { pv: 60 + n, uv: 20 + n },
+  });
+  const march = Array.from({ length: 10 }, (_, i) => day(`2024-03-${String(i + 1).padStart(2, '0')}`, i));
+  const inRange = march.slice(1, 9).map((d) => d.date); // 2024-03-02 … 2024-03-09
+
+  async function searchAll(from: string, to: string, pageSize: number) {
+    const dates: string[] = [];
+    const sizes: number[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await client.workplace.v1.workplaceAccessData.search({
+        params: {
+          from_date: from,
+          to_date: to,
+          page_size: pageSize,
+          ...(pageToken ? { page_token: pageToken } : {}),
+        },
+      });
+      expect(res.code).toBe(0);
+      const items = res.data?.items ?? [];
+      dates.push(...items.map((i) => i.date ?? ''));
+      sizes.push(items.length);
+      pageToken = res.data?.has_more ? res.data.page_token : undefined;
+      if (res.data?.has_more) expect(pageToken).toMatch(/^[a-z0-9]{12}$/);
+    } while (pageToken);
+    return { dates, sizes };
+  }
+
+  it('serves the days inside the range over several pages, with query parameters on an empty POST', async () => {
+    emu.setWorkplaceDays(march);
+    const { dates, sizes } = await searchAll('2024-03-02', '2024-03-09', 3);
+
+    expect(sizes).toEqual([3, 3, 2]);
+    expect(dates).toEqual(inRange);
+    const [call] = emu.callsTo('POST', '/workplace/v1/workplace_access_data/search');
+    expect(call?.query).toMatchObject({ from_date: '2024-03-02', to_date: '2024-03-09', page_size: '3' });
+    expect(call?.body ?? {}).toEqual({});
+
+    // Dates in the body, where a POST suggests they go, are not where the API reads them.
+    const misplaced = await captureFailure(
+      client.request({
+        url: '/open-apis/workplace/v1/workplace_access_data/search',
+        method: 'POST',
+        data: { from_date: '2024-03-02', to_date: '2024-03-09', page_size: 3 },
+      }),
+    );
+    expect(misplaced.status).toBe(400);
+    expect(misplaced.data).toMatchObject({ code: 99992402 });
+  });
+
+  it('returns the figures of each day as stored', async () => {
+    emu.setWorkplaceDays(march);
+    const res = await client.workplace.v1.workplaceAccessData.search({
+      params: { from_date: '2024-03-05', to_date: '2024-03-05', page_size: 20 },
+    });
+    expect(res.data).toEqual({
+      items: [
+        { date: '2024-03-05', all_workplace: { pv: 104, uv: 34 }, default_workplace: { pv: 64, uv: 24 } },
+      ],
+      has_more: false,
+    });
+  });
+
+  it('hands days out newest first or in a fixed shuffle when told, still each exactly once', async () => {
+    emu.setWorkplaceDays(march);
+    emu.setWorkplaceOrder('desc');
+    expect((await searchAll('2024-03-02', '2024-03-09', 3)).dates).toEqual([...inRange].reverse());
+
+    emu.setWorkplaceOrder('shuffled');
+    const shuffled = (await searchAll('2024-03-02', '2024-03-09', 3)).dates;
+    expect([...shuffled].sort()).toEqual(inRange);
+    expect(shuffled).not.toEqual(inRange);
+    expect(shuffled).not.toEqual([...inRange].reverse());
+  });
+
+  it('answers bad dates with 1628001, from > to with 1628002, a bad token with 1628004, page size out of 1–200 with 400', async () => {
+    emu.setWorkplaceDays(march);
+    const search = (from: string, to: string, extra: { page_size?: number; page_token?: string } = {}) =>
+      captureFailure(
+        client.workplace.v1.workplaceAccessData.search({
+          params: { from_date: from, to_date: to, page_size: 20, ...extra },
+        }),
+      );
+
+    for (const [from, to] of [
+      ['2024/03/01', '2024-03-05'],
+      ['2024-02-30', '2024-03-05'],
+      ['2024-03-01', '20240305'],
+    ] as const) {
+      const failed = await search(from, to);
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code: 1628001 });
+    }
+    expect((await search('2024-03-09', '2024-03-02')).data).toMatchObject({ code: 1628002 });
+    expect((await search('2024-03-01', '2024-03-09', { page_token: 'ddowkdkl9w2d' })).data).toMatchObject({
+      code: 1628004,
+    });
+    for (const pageSize of [0, 201]) {
+      const failed = await search('2024-03-01', '2024-03-09', { page_size: pageSize });
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code: 99992402 });
+    }
+  });
+});
+
+describe('app usage overview', () => {
+  const target = 'cli_9f115af860f7901b';
+  const full = { uv: 10, total_users: 200, new_users: 3, pv: 55, lifecycle: 12 };
+  type Ability = 'app' | 'mp' | 'h5' | 'bot';
+  const overview = (
+    data: { date: string; cycle_type: number; ability: Ability; department_id?: string },
+    appId = target,
+  ) => client.application.v6.applicationAppUsage.overview({ path: { app_id: appId }, data });
+  const names = (res: Awaited<ReturnType<typeof overview>>) => res.data?.items?.map((i) => i.metric_name);
+
+  it('returns the metrics each ability and cycle has, as [{metric_name, metric_value}]', async () => {
+    const queries: EmulatedAppUsageQuery[] = [];
+    emu.setAppUsage(target, (q) => {
+      queries.push(q);
+      return full;
+    });
+
+    const day = await overview({ date: '2024-03-05', cycle_type: 1, ability: 'app' });
+    expect(day.data?.items).toEqual([
+      { metric_name: 'uv', metric_value: 10 },
+      { metric_name: 'total_users', metric_value: 200 },
+      { metric_name: 'new_users', metric_value: 3 },
+      { metric_name: 'pv', metric_value: 55 },
+      { metric_name: 'lifecycle', metric_value: 12 },
+    ]);
+    expect(names(await overview({ date: '2024-03-04', cycle_type: 2, ability: 'app' }))).toEqual([
+      'uv',
+      'new_users',
+      'pv',
+      'lifecycle',
+    ]);
+    expect(names(await overview({ date: '2024-03-01', cycle_type: 3, ability: 'mp' }))).toEqual([
+      'uv',
+      'pv',
+      'lifecycle',
+    ]);
+    expect(names(await overview({ date: '2024-03-05', cycle_type: 1, ability: 'bot' }))).toEqual(['uv']);
+
+    await overview({
+      date: '2024-03-05',
+      cycle_type: 1,
+      ability: 'h5',
+      department_id: 'od-4e6ac4d14bcd5071a37a39de902c7141',
+    });
+    expect(queries.at(-1)).toEqual({
+      appId: target,
+      date: '2024-03-05',
+      cycleType: 1,
+      ability: 'h5',
+      departmentId: 'od-4e6ac4d14bcd5071a37a39de902c7141',
+      departmentIdType: 'open_department_id',
+    });
+  });
+
+  it('refuses a week not starting on Monday and a month not starting on the 1st with 211010', async () => {
+    emu.setAppUsage(target, full);
+    for (const data of [
+      { date: '2024-03-05', cycle_type: 2, ability: 'app' as const }, // a Tuesday
+      { date: '2024-03-03', cycle_type: 2, ability: 'app' as const }, // a Sunday
+      { date: '2024-03-02', cycle_type: 3, ability: 'app' as const },
+    ]) {
+      const failed = await captureFailure(overview(data));
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code: 211010, msg: 'invalid date range' });
+    }
+  });
+
+  it('answers format, cycle, ability, app and department errors with their 2110xx codes', async () => {
+    emu.setAppUsage(target, full);
+    emu.setDepartments(['od-4e6ac4d14bcd5071a37a39de902c7141']);
+    const cases: Array<[Promise<unknown>, number]> = [
+      [overview({ date: '2024-3-5', cycle_type: 1, ability: 'app' }), 211007],
+      [overview({ date: '2024-03-05', cycle_type: 4, ability: 'app' }), 211009],
+      [overview({ date: '2024-03-05', cycle_type: 1, ability: 'web' as Ability }), 211008],
+      [overview({ date: '2024-03-05', cycle_type: 1, ability: 'app' }, 'cli_unknown00000000'), 211005],
+      [
+        overview({ date: '2024-03-05', cycle_type: 1, ability: 'app', department_id: 'od-somewhereelse' }),
+        211006,
+      ],
+      [overview({ date: '2024-03-05', cycle_type: 1, ability: 'app', department_id: 'sales' }), 211006],
+    ];
+    for (const [call, code] of cases) {
+      const failed = await captureFailure(call);
+      expect(failed.status).toBe(400);
+      expect(failed.data).toMatchObject({ code });
+    }
+  });
+
+  it('answers every call with HTTP 403 211004 when the tenant plan has no usage data', async () => {
+    emu.setAppUsage(target, full);
+    emu.setAppUsagePlan(false);
+    const failed = await captureFailure(overview({ date: '2024-03-05', cycle_type: 1, ability: 'app' }));
+    expect(failed.status).toBe(403);
+    expect(failed.data).toMatchObject({ code: 211004, msg: 'no authority for quota limit' });
+  });
+
+  it('answers a query without data with HTTP 200 and 211011, which the SDK resolves instead of throwing', async () => {
+    emu.setAppUsage(target, (q) => (q.date === '2024-03-05' ? full : undefined));
+    const res = await overview({ date: '2024-03-06', cycle_type: 1, ability: 'app' });
+    expect(res).toMatchObject({ code: 211011, msg: 'data not found' });
+    expect(res.data).toBeUndefined();
+    expect(
+      emu.callsTo('POST', '/application/v6/applications/:app_id/app_usage/overview').at(-1)?.status,
+    ).toBe(200);
+
+    // The bot's own app is known without any setup, and has no data until some is set.
+    const own = await overview({ date: '2024-03-05', cycle_type: 1, ability: 'app' }, emu.appId);
+    expect(own.code).toBe(211011);
+  });
+});
+
+describe('private messages', () => {
+  it('creates a message to a person with receive_id_type=open_id, in one p2p chat per person', async () => {
+    const send = () =>
+      client.im.v1.message.create({
+        params: { receive_id_type: 'open_id' },
+        data: { receive_id: 'ou_requester', msg_type: 'interactive', content: JSON.stringify(card) },
+      });
+    const first = await send();
+    const second = await send();
+
+    expect(emu.messages[0]).toMatchObject({
+      kind: 'create',
+      targetId: 'ou_requester',
+      receiveIdType: 'open_id',
+    });
+    expect(second.data?.chat_id).toBe(first.data?.chat_id);
+    expect(first.data?.chat_id).toMatch(/^oc_/);
+
+    await client.im.v1.message.create({
+      params: { receive_id_type: 'chat_id' },
+      data: { receive_id: 'oc_group', msg_type: 'text', content: JSON.stringify({ text: 'hi' }) },
+    });
+    expect(emu.messages[2]?.receiveIdType).toBe('chat_id');
+  });
+
+  it('refuses an open_id that is not one', async () => {
+    const failed = await captureFailure(
+      client.im.v1.message.create({
+        params: { receive_id_type: 'open_id' },
+        data: { receive_id: '8a1b2c3d', msg_type: 'text', content: JSON.stringify({ text: 'hi' }) },
+      }),
+    );
+    expect(failed.status).toBe(400);
+    expect(emu.messages).toHaveLength(0);
+  });
+});
+
+describe('rate limits', () => {
+  const SECOND_START = 1_700_000_040_000; // a whole minute, so second and minute windows start together
+  let now = SECOND_START;
+  let limited: FeishuEmulator;
+  let limitedClient: lark.Client;
+  const likesPath = '/drive/v2/files/:file_token/likes';
+  const likes = () =>
+    limitedClient.drive.v2.fileLike.list({ path: { file_token: 'doxRate' }, params: { file_type: 'docx' } });
+
+  beforeEach(async () => {
+    now = SECOND_START;
+    limited = await startFeishuEmulator({ rateLimitClock: () => now });
+    limitedClient = sdkClient(limited);
+    limited.addDoc({ token: 'doxRate', type: 'docx', likes: makeLikes(2) });
+  });
+
+  afterEach(async () => {
+    await limited.close();
+  });
+
+  it('refuses calls over the per-second limit with 429 99991400 and the ogw headers, then recovers next second', async () => {
+    limited.setRateLimit('GET', likesPath, { perSecond: 5 });
+    now = SECOND_START + 250;
+
+    const results = await Promise.all(
+      Array.from({ length: 7 }, () =>
+        likes().then(
+          () => undefined,
+          (e) => e,
+        ),
+      ),
+    );
+    const refusals = results.filter((r) => r !== undefined);
+    expect(refusals).toHaveLength(2);
+    const failed = await captureFailure(Promise.reject(refusals[0]));
+    expect(failed.status).toBe(429);
+    expect(failed.data).toMatchObject({ code: 99991400, msg: 'request trigger frequency limit' });
+    expect(failed.headers).toMatchObject({ 'x-ogw-ratelimit-limit': '5', 'x-ogw-ratelimit-reset': '1' });
+
+    expect(limited.rateLimitedCount()).toBe(2);
+    expect(limited.rateLimitedCount('GET', likesPath)).toBe(2);
+    expect(limited.rateLimitedCount('GET', '/drive/v1/files/:file_token/statistics')).toBe(0);
+    expect(limited.callsTo('GET', likesPath).filter((c) => c.status === 429)).toHaveLength(2);
+
+    // Other APIs have their own budget.
+    await expect(
+      limitedClient.drive.v1.fileStatistics.get({
+        path: { file_token: 'doxRate' },
+        params: { file_type: 'docx' },
+      }),
+    ).resolves.toMatchObject({ code: 0 });
+
+    now = SECOND_START + 1000;
+    await expect(likes()).resolves.toMatchObject({ code: 0 });
+    expect(limited.rateLimitedCount()).toBe(2);
+  });
+
+  it('counts a per-minute limit across seconds and says how many seconds remain in the minute', async () => {
+    limited.setRateLimit('GET', likesPath, { perSecond: 50, perMinute: 3 });
+    for (const offset of [0, 10_000, 20_000]) {
+      now = SECOND_START + offset;
+      await likes();
+    }
+    now = SECOND_START + 45_200;
+    const failed = await captureFailure(likes());
+    expect(failed.status).toBe(429);
+    // 60 − 45.2 = 14.8 s left in the minute, rounded up to whole seconds.
+    expect(failed.headers).toMatchObject({ 'x-ogw-ratelimit-limit': '3', 'x-ogw-ratelimit-reset': '15' });
+
+    now = SECOND_START + 60_000;
+    await expect(likes()).resolves.toMatchObject({ code: 0 });
+  });
+
+  it('spends no capacity on refused calls, so a per-second refusal does not eat the minute budget', async () => {
+    limited.setRateLimit('GET', likesPath, { perSecond: 1, perMinute: 3 });
+    await likes();
+    await captureFailure(likes());
+    for (const offset of [1000, 2000]) {
+      now = SECOND_START + offset;
+      await expect(likes()).resolves.toMatchObject({ code: 0 });
+    }
+    now = SECOND_START + 3000;
+    expect((await captureFailure(likes())).headers).toMatchObject({ 'x-ogw-ratelimit-limit': '3' });
+  });
+
+  it('serves the legacy HTTP 400 variant when asked, and never counts injected failures', async () => {
+    limited.setRateLimit('GET', likesPath, { perSecond: 1, httpStatus: 400 });
+    limited.failNext('GET', '/drive/v1/files/:file_token/statistics', {
+      httpStatus: 429,
+      code: 99991400,
+      msg: 'request trigger frequency limit',
+    });
+    await captureFailure(
+      limitedClient.drive.v1.fileStatistics.get({
+        path: { file_token: 'doxRate' },
+        params: { file_type: 'docx' },
+      }),
+    );
+    await likes();
+    const failed = await captureFailure(likes());
+    expect(failed.status).toBe(400);
+    expect(failed.data).toMatchObject({ code: 99991400 });
+    expect(limited.rateLimitedCount()).toBe(1);
+  });
+
+  it('keeps limits across reset() but clears the counters; clearRateLimits() lifts them', async () => {
+    limited.setRateLimit('GET', likesPath, { perSecond: 1 });
+    await likes();
+    await captureFailure(likes());
+    expect(limited.rateLimitedCount()).toBe(1);
+
+    limited.reset();
+    expect(limited.rateLimitedCount()).toBe(0);
+    await likes();
+    await captureFailure(likes());
+    expect(limited.rateLimitedCount()).toBe(1);
+
+    limited.clearRateLimits();
+    await expect(likes()).resolves.toMatchObject({ code: 0 });
+    expect(limited.rateLimitedCount()).toBe(0);
+  });
+
+  it('aligns windows to the real clock by default', async () => {
+    emu.addDoc({ token: 'doxWall', type: 'docx' });
+    emu.setRateLimit('GET', '/drive/v1/files/:file_token/statistics', { perSecond: 1 });
+    const stats = () =>
+      client.drive.v1.fileStatistics.get({ path: { file_token: 'doxWall' }, params: { file_type: 'docx' } });
+    await fetchToken(emu);
+    // Start just after a second boundary so both calls fall into the same window.
+    await sleep(1000 - (Date.now() % 1000) + 5);
+    await stats();
+    const failed = await captureFailure(stats());
+    expect(failed.headers).toMatchObject({ 'x-ogw-ratelimit-reset': '1' });
+
+    await sleep(1000 - (Date.now() % 1000) + 5);
+    await expect(stats()).resolves.toMatchObject({ code: 0 });
+  });
+});
+
+describe('people fixtures', () => {
+  it('makes viewers with distinct ou_ ids, names and avatars, and strictly decreasing epoch-second strings', () => {
+    const viewers = makeViewers(300, { newest: 1_700_000_000, stepSeconds: 60 });
+    expect(new Set(viewers.map((v) => v.viewer_id)).size).toBe(300);
+    expect(new Set(viewers.map((v) => v.name)).size).toBe(300);
+    expect(new Set(viewers.map((v) => v.avatar_url)).size).toBe(300);
+    expect(viewers.every((v) => /^ou_[0-9a-f]{32}$/.test(v.viewer_id))).toBe(true);
+    expect(viewers[0]?.last_view_time).toBe('1700000000');
+    expect(viewers[299]?.last_view_time).toBe(String(1_700_000_000 - 299 * 60));
+  });
+
+  it('makes likers, leaving out name, English name and avatar of the desensitised ones', () => {
+    const likes = makeLikes(6, { desensitized: (i) => i % 3 === 0 });
+    expect(likes.filter((l) => l.user_is_desensitized).map((l) => likes.indexOf(l))).toEqual([0, 3]);
+    expect(Object.keys(likes[0] ?? {}).sort()).toEqual([
+      'last_liked_time',
+      'user_id',
+      'user_is_desensitized',
+    ]);
+    expect(likes[1]).toMatchObject({
+      user_name: expect.any(String),
+      user_en_name: expect.stringMatching(/ /),
+    });
+  });
+
+  it('builds a card.action.trigger envelope shaped like the card callback doc', () => {
+    const event = cardActionEvent({
+      operatorOpenId: 'ou_clicker',
+      value: { action: 'viewers_next', page_token: '1674037112--7189934631754563585' },
+      openMessageId: 'om_card',
+      openChatId: 'oc_chat',
+      eventId: 'evt-1',
+    });
+
+    expect(event.schema).toBe('2.0');
+    expect(event.header).toMatchObject({ event_id: 'evt-1', event_type: 'card.action.trigger' });
+    // Microseconds in the callback doc.
+    expect(event.header.create_time).toMatch(/^\d{16}$/);
+    expect(event.event.operator).toMatchObject({
+      open_id: 'ou_clicker',
+      union_id: expect.stringMatching(/^on_/),
+      tenant_key: event.header.tenant_key,
+    });
+    expect(event.event.token).toMatch(/^c-[0-9a-f]+$/);
+    expect(event.event.action).toEqual({
+      value: { action: 'viewers_next', page_token: '1674037112--7189934631754563585' },
+      tag: 'button',
+    });
+    expect(event.event.host).toBe('im_message');
+    expect(event.event.context).toEqual({ open_message_id: 'om_card', open_chat_id: 'oc_chat' });
   });
 });

@@ -6,7 +6,7 @@
  * Shape: one route table (method + path pattern → handler). Authentication, injected failures, latency and
  * call recording are applied around every route, so adding an endpoint is one table entry.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +17,39 @@ export interface EmulatedError {
   code: number;
   msg: string;
   headers?: Record<string, string>;
+}
+
+/** One `view_records` item as stored; served most recent first whatever the order here. */
+export interface EmulatedViewer {
+  viewer_id: string;
+  name?: string;
+  avatar_url?: string;
+  /** Epoch seconds; the real API sends it as a string, numbers are accepted here for convenience. */
+  last_view_time: string | number;
+}
+
+/** One `likes` item as stored; desensitised likers are served without name or avatar. */
+export interface EmulatedLike {
+  user_id: string;
+  /** Epoch seconds (string on the wire). */
+  last_liked_time: string | number;
+  user_name?: string;
+  user_en_name?: string;
+  user_avatar_url?: string;
+  user_is_desensitized?: boolean;
+}
+
+/** One collaborator of `permissions/:token/members`; `type`, `name`, `avatar`, `external_label` are served only when asked for with `fields`. */
+export interface EmulatedMember {
+  /** `openid`, `unionid`, `userid`, `email`, `openchat`, `opendepartmentid`, `groupid`, `wikispaceid`, … */
+  member_type: string;
+  member_id: string;
+  perm: 'view' | 'edit' | 'full_access';
+  perm_type?: 'container' | 'single_page';
+  type?: string;
+  name?: string;
+  avatar?: string;
+  external_label?: boolean;
 }
 
 export interface EmulatedDoc {
@@ -34,8 +67,60 @@ export interface EmulatedDoc {
     pv_today: number;
     like_count_today: number;
   };
+  viewers: EmulatedViewer[];
+  likes: EmulatedLike[];
+  members: EmulatedMember[];
   /** Per-document failure for the statistics endpoint, e.g. { httpStatus: 403, code: 1069603, msg: 'forbidden' }. */
   statisticsError?: EmulatedError;
+  /** Per-document failure for `view_records`, e.g. 403 1069603 when the tenant has access records switched off. */
+  viewRecordsError?: EmulatedError;
+  /** Per-document failure for `likes`, e.g. 403 1061004. */
+  likesError?: EmulatedError;
+  /** Per-document failure for `permissions/:token/members`, e.g. 403 1063002 when the bot may not see collaborators. */
+  membersError?: EmulatedError;
+}
+
+export interface EmulatedAccessFigures {
+  pv: number;
+  uv: number;
+}
+
+export interface EmulatedWorkplaceDay {
+  /** yyyy-MM-dd */
+  date: string;
+  all_workplace: EmulatedAccessFigures;
+  default_workplace: EmulatedAccessFigures;
+}
+
+/** Order in which `workplace_access_data/search` hands out days across its pages. */
+export type WorkplaceOrder = 'asc' | 'desc' | 'shuffled';
+
+export type AppUsageAbility = 'app' | 'mp' | 'h5' | 'bot';
+
+/** What an app-usage source is asked; the request body after validation. */
+export interface EmulatedAppUsageQuery {
+  appId: string;
+  date: string;
+  /** 1 day, 2 week (date is a Monday), 3 month (date is the 1st). */
+  cycleType: 1 | 2 | 3;
+  ability: AppUsageAbility;
+  departmentId?: string;
+  departmentIdType: 'open_department_id' | 'department_id';
+}
+
+/** Metric name → value; names the API would not return for the query are dropped before serving. */
+export type AppUsageMetrics = Record<string, number | undefined>;
+
+/** A fixed set of metrics for every query, or a function; `undefined` from the function means 211011. */
+export type AppUsageSource =
+  | AppUsageMetrics
+  | ((query: EmulatedAppUsageQuery) => AppUsageMetrics | undefined);
+
+export interface RateLimitSpec {
+  perSecond?: number;
+  perMinute?: number;
+  /** 429 on current APIs; some older ones answer 400 with the same body. Default 429. */
+  httpStatus?: number;
 }
 
 export interface RecordedCall {
@@ -59,6 +144,8 @@ export interface SentMessage {
   /** Parsed JSON content; replaced by the latest content after a PATCH. */
   content: unknown;
   uuid?: string;
+  /** `receive_id_type` of a create (`chat_id`, or `open_id` for a private message to a person); absent on replies. */
+  receiveIdType?: string;
   messageId: string;
   at: number;
   /** Set when the message was updated with PATCH. */
@@ -84,7 +171,29 @@ export interface FeishuEmulator {
   /** Every issued token becomes invalid (→ 99991663). */
   expireTokens(): void;
   waitForMessages(count: number, timeoutMs?: number): Promise<SentMessage[]>;
-  /** Clears calls, messages, failures and latency; keeps docs, wiki nodes and issued tokens. */
+  /** Days `workplace_access_data/search` knows about; each query serves the ones inside its range. */
+  setWorkplaceDays(days: EmulatedWorkplaceDay[]): void;
+  /** Default `asc`. `shuffled` is a fixed permutation, so paging still serves every day exactly once. */
+  setWorkplaceOrder(order: WorkplaceOrder): void;
+  /** Makes `appId` known to `app_usage/overview` (the emulator's own app id is always known, without data). */
+  setAppUsage(appId: string, source: AppUsageSource): void;
+  /** `false` → every overview call is 403 211004, as on tenants below the enterprise plan. */
+  setAppUsagePlan(enabled: boolean): void;
+  /** Departments the tenant has; once set, any other `department_id` is 211006. */
+  setDepartments(ids: string[]): void;
+  /**
+   * Per-API limit in fixed windows aligned to the wall-clock second and minute, shared by all calls that
+   * match `method` + `path`. Over the limit → 429 99991400 with `x-ogw-ratelimit-limit/-reset`.
+   * Setting the same method + path again replaces the limit.
+   */
+  setRateLimit(method: string, path: string | RegExp, limit: RateLimitSpec): void;
+  /** How many calls the rate limits refused (injected `failNext` 429s are not counted). */
+  rateLimitedCount(method?: string, path?: string | RegExp): number;
+  clearRateLimits(): void;
+  /**
+   * Clears calls, messages, failures, latency and rate-limit counters; keeps docs, wiki nodes, issued tokens,
+   * workplace and app-usage data, and the rate limits themselves.
+   */
   reset(): void;
   close(): Promise<void>;
 }
@@ -102,6 +211,8 @@ export interface FeishuEmulatorOptions {
   authErrorStatus?: number;
   /** HTTP status for 10003/10014 from the token endpoint; Lark's own CLI tests expect 200. */
   credentialErrorStatus?: number;
+  /** Clock for rate-limit windows (epoch ms); tests pass a fake one to cross a window without waiting. */
+  rateLimitClock?: () => number;
 }
 
 interface RouteContext {
@@ -155,6 +266,30 @@ interface WikiNode {
   createdAt: number;
 }
 
+interface RateWindow {
+  /** Epoch ms at which the current window opened. */
+  start: number;
+  count: number;
+}
+
+interface RateLimitRule {
+  method: string;
+  path: string | RegExp;
+  perSecond?: number;
+  perMinute?: number;
+  httpStatus: number;
+  second: RateWindow;
+  minute: RateWindow;
+}
+
+/** Where an issued page token points: the list it belongs to and the offset of its first item. */
+interface PageCursor {
+  scope: string;
+  offset: number;
+}
+
+type Paged<T> = { ok: true; items: T[]; hasMore: boolean; pageToken?: string } | { ok: false };
+
 const API_PREFIX = '/open-apis';
 const UUID_WINDOW_MS = 60 * 60 * 1000;
 // Real tenants hand back the same token until fewer than 30 minutes remain.
@@ -167,6 +302,38 @@ const RECEIVE_ID_TYPES = new Set(['open_id', 'user_id', 'union_id', 'email', 'ch
 /** Types `drive/v1/metas/batch_query` accepts; anything else lands in `failed_list` with 970002. */
 const META_DOC_TYPES = new Set(['doc', 'docx', 'sheet', 'bitable', 'mindnote', 'file', 'wiki', 'folder']);
 const LIKE_TYPES = new Set<EmulatedDocType>(['doc', 'docx', 'file']);
+const USER_ID_TYPES = new Set(['open_id', 'union_id', 'user_id']);
+/** `type` values `permissions/:token/members` accepts. https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list */
+const PERMISSION_TYPES = new Set([
+  'doc',
+  'sheet',
+  'file',
+  'wiki',
+  'bitable',
+  'docx',
+  'mindnote',
+  'minutes',
+  'slides',
+  'folder',
+  'apps',
+]);
+const MEMBER_OPTIONAL_FIELDS = ['type', 'name', 'avatar', 'external_label'] as const;
+const APP_ABILITIES = new Set<string>(['app', 'mp', 'h5', 'bot']);
+/**
+ * Which metrics each ability reports, in the order of the doc's example; `total_users` only for a day.
+ * https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview (附录-统计指标说明)
+ */
+const APP_METRICS: Record<AppUsageAbility, readonly string[]> = {
+  app: ['uv', 'total_users', 'new_users', 'pv', 'lifecycle'],
+  mp: ['uv', 'pv', 'lifecycle'],
+  h5: ['uv', 'pv', 'lifecycle'],
+  bot: ['uv'],
+};
+const KNOWN_APP_METRICS = new Set(APP_METRICS.app);
+const VIEW_RECORDS_MAX_PAGE = 50;
+const LIKES_MAX_PAGE = 50;
+const LIKES_DEFAULT_PAGE = 10;
+const WORKPLACE_MAX_PAGE = 200;
 const URL_SEGMENT: Record<EmulatedDocType, string> = {
   doc: 'docs',
   docx: 'docx',
@@ -186,6 +353,9 @@ const MSG_CARD_FAILED = 'Failed to create card content.';
 const MSG_TOO_LONG = 'The length of the message content reaches its limit.';
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+const digits = (count: number): string => Array.from(randomBytes(count), (b) => b % 10).join('');
+const lowerAlnum = (count: number): string =>
+  Array.from(randomBytes(count), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -249,6 +419,20 @@ function fieldValidationFailed(field: string): RouteResult {
   };
 }
 
+/** A strictly positive integer written in decimal, as query strings carry page sizes; otherwise undefined. */
+function parseCount(raw: string | undefined): number | undefined {
+  return raw !== undefined && /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** `yyyy-MM-dd` that names a real calendar day (2024-02-30 does not). */
+function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value;
+}
+
+const epochOf = (time: string | number): number => Number(time);
+
 /** Log ids look like `20240101120000` + hex; bots copy them into error logs for Feishu support. */
 function makeLogId(): string {
   const stamp = new Date()
@@ -295,6 +479,19 @@ class FeishuEmulatorServer implements FeishuEmulator {
   private failures: InjectedFailure[] = [];
   private latencyMs = 0;
   private waiters: Array<{ count: number; resolve: () => void }> = [];
+  private readonly rateLimitClock: () => number;
+  private rateLimits: RateLimitRule[] = [];
+  private rateLimitedCalls: Array<{ method: string; path: string }> = [];
+  /** Page token → position, and the reverse, so a position always gets the same token (Previous buttons reuse them). */
+  private readonly cursors = new Map<string, PageCursor>();
+  private readonly cursorTokens = new Map<string, string>();
+  private workplaceDays: EmulatedWorkplaceDay[] = [];
+  private workplaceOrder: WorkplaceOrder = 'asc';
+  private readonly appUsage = new Map<string, AppUsageSource>();
+  private appUsagePlan = true;
+  private departments: Set<string> | undefined;
+  /** One p2p chat per person, so private messages to the same open_id land in the same chat. */
+  private readonly p2pChats = new Map<string, string>();
 
   constructor(opts: FeishuEmulatorOptions) {
     // A fresh app id per emulator matters: the SDK's default token cache is process-wide and keyed by app id,
@@ -306,6 +503,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
     this.tokenTtlMs = (opts.tokenTtlSeconds ?? 7200) * 1000;
     this.authErrorStatus = opts.authErrorStatus ?? 400;
     this.credentialErrorStatus = opts.credentialErrorStatus ?? 200;
+    this.rateLimitClock = opts.rateLimitClock ?? Date.now;
     this.routes = this.buildRoutes();
     this.server = createServer((req, res) => {
       this.serve(req, res).catch((error: unknown) => {
@@ -338,6 +536,9 @@ class FeishuEmulatorServer implements FeishuEmulator {
       type,
       title: doc.title ?? `Emulated ${type} ${doc.token}`,
       ownerId: doc.ownerId ?? `ou_${hex(16)}`,
+      viewers: doc.viewers ?? [],
+      likes: doc.likes ?? [],
+      members: doc.members ?? [],
       // Numbers from the statistics doc example; like_count -1 marks types without likes.
       statistics: {
         uv: 10,
@@ -400,6 +601,54 @@ class FeishuEmulatorServer implements FeishuEmulator {
     });
   }
 
+  setWorkplaceDays(days: EmulatedWorkplaceDay[]): void {
+    this.workplaceDays = days.map((day) => ({ ...day }));
+  }
+
+  setWorkplaceOrder(order: WorkplaceOrder): void {
+    this.workplaceOrder = order;
+  }
+
+  setAppUsage(appId: string, source: AppUsageSource): void {
+    this.appUsage.set(appId, source);
+  }
+
+  setAppUsagePlan(enabled: boolean): void {
+    this.appUsagePlan = enabled;
+  }
+
+  setDepartments(ids: string[]): void {
+    this.departments = new Set(ids);
+  }
+
+  setRateLimit(method: string, path: string | RegExp, limit: RateLimitSpec): void {
+    const upper = method.toUpperCase();
+    const key = String(path);
+    this.rateLimits = this.rateLimits.filter((r) => !(r.method === upper && String(r.path) === key));
+    this.rateLimits.push({
+      method: upper,
+      path,
+      perSecond: limit.perSecond,
+      perMinute: limit.perMinute,
+      httpStatus: limit.httpStatus ?? 429,
+      second: { start: 0, count: 0 },
+      minute: { start: 0, count: 0 },
+    });
+  }
+
+  rateLimitedCount(method?: string, path?: string | RegExp): number {
+    return this.rateLimitedCalls.filter(
+      (c) =>
+        (method === undefined || c.method === method.toUpperCase()) &&
+        (path === undefined || matchesPath(path, c.path)),
+    ).length;
+  }
+
+  clearRateLimits(): void {
+    this.rateLimits = [];
+    this.rateLimitedCalls = [];
+  }
+
   reset(): void {
     this.calls.length = 0;
     this.messages.length = 0;
@@ -407,6 +656,11 @@ class FeishuEmulatorServer implements FeishuEmulator {
     this.uuidIndex.clear();
     this.failures = [];
     this.latencyMs = 0;
+    this.rateLimitedCalls = [];
+    for (const rule of this.rateLimits) {
+      rule.second = { start: 0, count: 0 };
+      rule.minute = { start: 0, count: 0 };
+    }
   }
 
   async close(): Promise<void> {
@@ -461,6 +715,8 @@ class FeishuEmulatorServer implements FeishuEmulator {
         const denied = this.checkAuthorization(authorization);
         if (denied) return denied;
       }
+      const limited = this.checkRateLimits(method, path);
+      if (limited) return limited;
       const injected = this.takeFailure(method, path);
       if (injected) return failure(injected.httpStatus, injected.code, injected.msg, injected.headers);
       return route.handle({ method, path, params, query, body });
@@ -474,6 +730,44 @@ class FeishuEmulatorServer implements FeishuEmulator {
     const issued = this.tokens.get(token);
     if (!issued || issued.revoked || issued.expiresAt <= Date.now()) {
       return failure(this.authErrorStatus, 99991663, MSG_INVALID_TOKEN);
+    }
+    return undefined;
+  }
+
+  /**
+   * Fixed windows aligned to the second and the minute, as Feishu counts them; a refused call uses no
+   * capacity. The reset header is the whole seconds until the exceeded window closes, at least 1.
+   * https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control
+   */
+  private checkRateLimits(method: string, path: string): RouteResult | undefined {
+    const rules = this.rateLimits.filter((r) => r.method === method && matchesPath(r.path, path));
+    if (rules.length === 0) return undefined;
+    const now = this.rateLimitClock();
+    let refusal: { limit: number; resetSec: number; httpStatus: number } | undefined;
+    for (const rule of rules) {
+      const windows = [
+        { key: 'second', size: 1000, limit: rule.perSecond },
+        { key: 'minute', size: 60_000, limit: rule.perMinute },
+      ] as const;
+      for (const { key, size, limit } of windows) {
+        const start = Math.floor(now / size) * size;
+        if (rule[key].start !== start) rule[key] = { start, count: 0 };
+        if (limit === undefined || rule[key].count < limit) continue;
+        const resetSec = Math.max(1, Math.ceil((start + size - now) / 1000));
+        if (!refusal || resetSec > refusal.resetSec)
+          refusal = { limit, resetSec, httpStatus: rule.httpStatus };
+      }
+    }
+    if (refusal) {
+      this.rateLimitedCalls.push({ method, path });
+      return failure(refusal.httpStatus, 99991400, 'request trigger frequency limit', {
+        'x-ogw-ratelimit-limit': String(refusal.limit),
+        'x-ogw-ratelimit-reset': String(refusal.resetSec),
+      });
+    }
+    for (const rule of rules) {
+      rule.second.count += 1;
+      rule.minute.count += 1;
     }
     return undefined;
   }
@@ -544,6 +838,15 @@ class FeishuEmulatorServer implements FeishuEmulator {
       route('POST', '/auth/v3/tenant_access_token/internal', false, (ctx) => this.issueTenantToken(ctx)),
       route('GET', '/bot/v3/info', true, () => this.getBotInfo()),
       route('GET', '/drive/v1/files/:file_token/statistics', true, (ctx) => this.getFileStatistics(ctx)),
+      route('GET', '/drive/v1/files/:file_token/view_records', true, (ctx) => this.listViewRecords(ctx)),
+      route('GET', '/drive/v2/files/:file_token/likes', true, (ctx) => this.listLikes(ctx)),
+      route('GET', '/drive/v1/permissions/:token/members', true, (ctx) => this.listPermissionMembers(ctx)),
+      route('POST', '/workplace/v1/workplace_access_data/search', true, (ctx) =>
+        this.searchWorkplaceAccess(ctx),
+      ),
+      route('POST', '/application/v6/applications/:app_id/app_usage/overview', true, (ctx) =>
+        this.getAppUsageOverview(ctx),
+      ),
       route('GET', '/wiki/v2/spaces/get_node', true, (ctx) => this.getWikiNode(ctx)),
       route('POST', '/drive/v1/metas/batch_query', true, (ctx) => this.batchQueryMetas(ctx)),
       route('POST', '/im/v1/messages', true, (ctx) => this.createMessage(ctx)),
@@ -615,6 +918,250 @@ class FeishuEmulatorServer implements FeishuEmulator {
       file_type: doc.type,
       statistics: { ...doc.statistics, timestamp: doc.statistics.timestamp ?? nowSeconds() },
     });
+  }
+
+  /**
+   * Most recent first; `page_size` is required. Unlike statistics, an unknown file is HTTP 404.
+   * https://open.feishu.cn/document/server-docs/docs/drive-v1/file-view_record/list
+   */
+  private listViewRecords(ctx: RouteContext): RouteResult {
+    const invalid = () => failure(400, 1069602, 'invalid param');
+    const pageSize = parseCount(ctx.query.page_size);
+    if (pageSize === undefined || pageSize < 1 || pageSize > VIEW_RECORDS_MAX_PAGE) return invalid();
+    const fileType = ctx.query.file_type;
+    if (!fileType || !USER_ID_TYPES.has(ctx.query.viewer_id_type ?? 'open_id')) return invalid();
+    const doc = this.docs.get(ctx.params.file_token ?? '');
+    if (!doc) return failure(404, 1069604, 'not found');
+    if (doc.type !== fileType) return invalid();
+    if (doc.viewRecordsError) return this.docFailure(doc.viewRecordsError);
+
+    const newestFirst = [...doc.viewers].sort(
+      (a, b) => epochOf(b.last_view_time) - epochOf(a.last_view_time),
+    );
+    // Real tokens read `<last_view_time>--<snowflake>`, e.g. 1674037112--7189934631754563585.
+    const page = this.paginate(
+      `view_records:${doc.token}`,
+      newestFirst,
+      pageSize,
+      ctx.query.page_token,
+      (last) => `${epochOf(last.last_view_time)}--7${digits(18)}`,
+    );
+    if (!page.ok) return invalid();
+    const items = page.items.map((v) => ({
+      viewer_id: v.viewer_id,
+      ...(v.name !== undefined ? { name: v.name } : {}),
+      ...(v.avatar_url !== undefined ? { avatar_url: v.avatar_url } : {}),
+      last_view_time: String(epochOf(v.last_view_time)),
+    }));
+    return success(this.pageBody(items, page));
+  }
+
+  /**
+   * Most recent first; only doc, docx and file have likes, and a desensitised liker comes without name or avatar.
+   * https://open.feishu.cn/document/docs/drive-v1/like/list
+   */
+  private listLikes(ctx: RouteContext): RouteResult {
+    const invalid = () => failure(400, 1061002, 'invalid params');
+    const fileType = ctx.query.file_type ?? '';
+    if (!LIKE_TYPES.has(fileType as EmulatedDocType)) return invalid();
+    const pageSize = ctx.query.page_size === undefined ? LIKES_DEFAULT_PAGE : parseCount(ctx.query.page_size);
+    if (pageSize === undefined || pageSize < 1 || pageSize > LIKES_MAX_PAGE) return invalid();
+    if (!USER_ID_TYPES.has(ctx.query.user_id_type ?? 'open_id')) return invalid();
+    const doc = this.docs.get(ctx.params.file_token ?? '');
+    if (!doc) return failure(404, 1061003, 'file not found');
+    if (doc.type !== fileType) return invalid();
+    if (doc.likesError) return this.docFailure(doc.likesError);
+
+    const newestFirst = [...doc.likes].sort(
+      (a, b) => epochOf(b.last_liked_time) - epochOf(a.last_liked_time),
+    );
+    const page = this.paginate(`likes:${doc.token}`, newestFirst, pageSize, ctx.query.page_token, () =>
+      randomBytes(150).toString('base64url'),
+    );
+    if (!page.ok) return invalid();
+    const items = page.items.map((like) => {
+      const base = { user_id: like.user_id, last_liked_time: String(epochOf(like.last_liked_time)) };
+      if (like.user_is_desensitized) return { ...base, user_is_desensitized: true };
+      return {
+        ...base,
+        ...(like.user_name !== undefined ? { user_name: like.user_name } : {}),
+        ...(like.user_en_name !== undefined ? { user_en_name: like.user_en_name } : {}),
+        ...(like.user_avatar_url !== undefined ? { user_avatar_url: like.user_avatar_url } : {}),
+        user_is_desensitized: false,
+      };
+    });
+    return success(this.pageBody(items, page));
+  }
+
+  /**
+   * Collaborators in one unpaginated list. `type`/`name`/`avatar`/`external_label` come only when `fields`
+   * asks for them (`*` for all). A document that does not exist is 1063001 like a token/type mismatch.
+   * https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list
+   */
+  private listPermissionMembers(ctx: RouteContext): RouteResult {
+    const invalid = () => failure(400, 1063001, 'Invalid parameter');
+    const type = ctx.query.type ?? '';
+    if (!PERMISSION_TYPES.has(type)) return invalid();
+    const permType = ctx.query.perm_type;
+    if (permType !== undefined && permType !== 'container' && permType !== 'single_page') return invalid();
+    const token = ctx.params.token ?? '';
+    const node = type === 'wiki' ? this.wikiNodes.get(token) : undefined;
+    const doc = this.docs.get(node ? node.objToken : token);
+    if (!doc || (type !== 'wiki' && doc.type !== type)) return invalid();
+    if (doc.membersError) return this.docFailure(doc.membersError);
+
+    const requested = new Set((ctx.query.fields ?? '').split(',').map((f) => f.trim()));
+    const wanted = MEMBER_OPTIONAL_FIELDS.filter((f) => requested.has('*') || requested.has(f));
+    const items = doc.members.map((m) => {
+      const item: Record<string, unknown> = {
+        member_type: m.member_type,
+        member_id: m.member_id,
+        perm: m.perm,
+        perm_type: m.perm_type ?? 'container',
+      };
+      for (const field of wanted) if (m[field] !== undefined) item[field] = m[field];
+      return item;
+    });
+    return success({ items });
+  }
+
+  /**
+   * Query parameters on a POST with no body; every day of the range that has data, over as many pages as needed.
+   * The doc names no maximum range, so none is enforced.
+   * https://open.feishu.cn/document/workplace-v1/workplace_access_data/search
+   */
+  private searchWorkplaceAccess(ctx: RouteContext): RouteResult {
+    const { from_date: from, to_date: to } = ctx.query;
+    if (!from) return fieldValidationFailed('from_date');
+    if (!to) return fieldValidationFailed('to_date');
+    const pageSize = parseCount(ctx.query.page_size);
+    if (pageSize === undefined || pageSize < 1 || pageSize > WORKPLACE_MAX_PAGE)
+      return fieldValidationFailed('page_size');
+    if (!isCalendarDate(from) || !isCalendarDate(to)) return failure(400, 1628001, 'invalid  time format');
+    if (from > to) return failure(400, 1628002, "from_date can't be greater than to_date");
+
+    const inRange = this.workplaceDays.filter((d) => d.date >= from && d.date <= to);
+    const ordered = this.orderWorkplaceDays(inRange);
+    const page = this.paginate(`workplace:${from}:${to}`, ordered, pageSize, ctx.query.page_token, () =>
+      lowerAlnum(12),
+    );
+    if (!page.ok) return failure(400, 1628004, 'invalid page_token');
+    const items = page.items.map((d) => ({
+      date: d.date,
+      all_workplace: { ...d.all_workplace },
+      default_workplace: { ...d.default_workplace },
+    }));
+    return success(this.pageBody(items, page));
+  }
+
+  private orderWorkplaceDays(days: EmulatedWorkplaceDay[]): EmulatedWorkplaceDay[] {
+    const byDate = [...days].sort((a, b) => a.date.localeCompare(b.date));
+    if (this.workplaceOrder === 'asc') return byDate;
+    if (this.workplaceOrder === 'desc') return byDate.reverse();
+    // A fixed permutation (by hash of the date), so successive pages of one query never overlap.
+    const rank = (day: EmulatedWorkplaceDay) => createHash('sha256').update(day.date).digest('hex');
+    return byDate.sort((a, b) => rank(a).localeCompare(rank(b)));
+  }
+
+  /**
+   * Custom apps, enterprise plans only. 211011 (no data) is an HTTP 200 that the SDK resolves instead of throwing.
+   * https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
+   */
+  private getAppUsageOverview(ctx: RouteContext): RouteResult {
+    if (!this.appUsagePlan) return failure(403, 211004, 'no authority for quota limit');
+    const appId = ctx.params.app_id ?? '';
+    const source = this.appUsage.get(appId);
+    if (source === undefined && appId !== this.appId) return failure(400, 211005, 'invalid app id');
+    const body = isRecord(ctx.body) ? ctx.body : {};
+    const { date, cycle_type: cycleType, ability, department_id: departmentId } = body;
+    if (!isCalendarDate(date)) return failure(400, 211007, 'invalid date format');
+    if (cycleType !== 1 && cycleType !== 2 && cycleType !== 3)
+      return failure(400, 211009, 'invalid cycle type');
+    const day = new Date(`${date}T00:00:00Z`);
+    if ((cycleType === 2 && day.getUTCDay() !== 1) || (cycleType === 3 && day.getUTCDate() !== 1)) {
+      return failure(400, 211010, 'invalid date range');
+    }
+    if (typeof ability !== 'string' || !APP_ABILITIES.has(ability))
+      return failure(400, 211008, 'invalid ability');
+    const departmentIdType = ctx.query.department_id_type ?? 'open_department_id';
+    if (departmentIdType !== 'open_department_id' && departmentIdType !== 'department_id')
+      return fieldValidationFailed('department_id_type');
+    if (departmentId !== undefined && departmentId !== '') {
+      const wellFormed =
+        typeof departmentId === 'string' &&
+        (departmentIdType === 'department_id' || /^od-[0-9a-z]+$/i.test(departmentId));
+      if (!wellFormed || (this.departments && !this.departments.has(departmentId))) {
+        return failure(400, 211006, 'invalid department id');
+      }
+    }
+
+    const query: EmulatedAppUsageQuery = {
+      appId,
+      date,
+      cycleType,
+      ability: ability as AppUsageAbility,
+      ...(typeof departmentId === 'string' && departmentId !== '' ? { departmentId } : {}),
+      departmentIdType,
+    };
+    const metrics = typeof source === 'function' ? source(query) : source;
+    const items = metrics ? this.selectAppMetrics(metrics, query) : [];
+    if (items.length === 0) return { status: 200, body: { code: 211011, msg: 'data not found' } };
+    return success({ items });
+  }
+
+  /** Drops what the API would not return: bots report `uv` only; `total_users` exists only for a day of the whole app. */
+  private selectAppMetrics(
+    metrics: AppUsageMetrics,
+    query: EmulatedAppUsageQuery,
+  ): Array<{ metric_name: string; metric_value: number }> {
+    const allowed = APP_METRICS[query.ability].filter((m) => m !== 'total_users' || query.cycleType === 1);
+    // Names this emulator does not know pass through (except for bots), so the bot can be tested on new metrics.
+    const extra =
+      query.ability === 'bot' ? [] : Object.keys(metrics).filter((name) => !KNOWN_APP_METRICS.has(name));
+    return [...allowed, ...extra].flatMap((name) => {
+      const value = metrics[name];
+      return value === undefined ? [] : [{ metric_name: name, metric_value: value }];
+    });
+  }
+
+  /**
+   * Offset paging behind opaque tokens. A token is valid only for the list it came from, stays valid, and the
+   * same position always gets the same token.
+   */
+  private paginate<T>(
+    scope: string,
+    items: readonly T[],
+    pageSize: number,
+    pageToken: string | undefined,
+    makeToken: (lastOnPage: T) => string,
+  ): Paged<T> {
+    let offset = 0;
+    if (pageToken !== undefined && pageToken !== '') {
+      const cursor = this.cursors.get(pageToken);
+      if (!cursor || cursor.scope !== scope) return { ok: false };
+      offset = cursor.offset;
+    }
+    const pageItems = items.slice(offset, offset + pageSize);
+    const next = offset + pageItems.length;
+    const last = pageItems[pageItems.length - 1];
+    if (next >= items.length || last === undefined) return { ok: true, items: pageItems, hasMore: false };
+    const key = `${scope}\n${next}`;
+    let token = this.cursorTokens.get(key);
+    if (!token) {
+      token = makeToken(last);
+      this.cursorTokens.set(key, token);
+      this.cursors.set(token, { scope, offset: next });
+    }
+    return { ok: true, items: pageItems, hasMore: true, pageToken: token };
+  }
+
+  /** `page_token` only when `has_more`, as every list endpoint documents. */
+  private pageBody<T>(items: T[], page: { hasMore: boolean; pageToken?: string }): Record<string, unknown> {
+    return { items, has_more: page.hasMore, ...(page.pageToken ? { page_token: page.pageToken } : {}) };
+  }
+
+  private docFailure(e: EmulatedError): RouteResult {
+    return failure(e.httpStatus, e.code, e.msg, e.headers);
   }
 
   /** https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node — not found is HTTP 400, 131005. */
@@ -699,8 +1246,19 @@ class FeishuEmulatorServer implements FeishuEmulator {
     if (typeof body.receive_id !== 'string' || body.receive_id === '')
       return fieldValidationFailed('receive_id');
     const receiveId = body.receive_id;
-    const chatId = receiveIdType === 'chat_id' ? receiveId : `oc_${hex(16)}`;
-    return this.storeMessage('create', receiveId, body, { chatId });
+    if (receiveIdType === 'open_id' && !receiveId.startsWith('ou_'))
+      return fieldValidationFailed('receive_id');
+    const chatId = receiveIdType === 'chat_id' ? receiveId : this.p2pChatWith(receiveId);
+    return this.storeMessage('create', receiveId, body, { chatId }, receiveIdType);
+  }
+
+  private p2pChatWith(receiveId: string): string {
+    let chatId = this.p2pChats.get(receiveId);
+    if (!chatId) {
+      chatId = `oc_${hex(16)}`;
+      this.p2pChats.set(receiveId, chatId);
+    }
+    return chatId;
   }
 
   /** https://open.feishu.cn/document/server-docs/im-v1/message/reply */
@@ -741,6 +1299,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
     targetId: string,
     body: Record<string, unknown>,
     place: { chatId: string; rootId?: string; parentId?: string; threadId?: string },
+    receiveIdType?: string,
   ): RouteResult {
     const { msg_type: msgType, content, uuid } = body;
     if (typeof msgType !== 'string') return fieldValidationFailed('msg_type');
@@ -766,6 +1325,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
       msgType,
       content: checked.parsed,
       ...(typeof uuid === 'string' && uuid !== '' ? { uuid } : {}),
+      ...(receiveIdType ? { receiveIdType } : {}),
       messageId: `om_${hex(16)}`,
       at,
     };

@@ -5,7 +5,13 @@
  * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import type { EventEnvelope, MessageMention, MessageReceiveEvent } from '../../src/feishu/events.js';
+import type {
+  CardActionEvent,
+  EventEnvelope,
+  MessageMention,
+  MessageReceiveEvent,
+} from '../../src/feishu/events.js';
+import type { EmulatedLike, EmulatedViewer } from './feishu-emulator.js';
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
@@ -169,4 +175,195 @@ export function buildEncryptedRequest(
     opts.nonce ?? hex(8),
   );
   return { body, headers: { 'content-type': 'application/json', ...headers } };
+}
+
+// ── people: viewers, likers, card clicks ──────────────────────────────────────────────────────────────
+
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '吴',
+  '周',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+];
+const SURNAMES_EN = [
+  'Wang',
+  'Li',
+  'Zhang',
+  'Liu',
+  'Chen',
+  'Yang',
+  'Huang',
+  'Zhao',
+  'Wu',
+  'Zhou',
+  'Xu',
+  'Sun',
+  'Ma',
+  'Zhu',
+  'Hu',
+  'Guo',
+];
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '磊',
+  '洋',
+  '艳',
+  '勇',
+  '军',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '霞',
+];
+const GIVEN_EN = [
+  'Wei',
+  'Fang',
+  'Na',
+  'Min',
+  'Jing',
+  'Lei',
+  'Yang',
+  'Yan',
+  'Yong',
+  'Jun',
+  'Jie',
+  'Juan',
+  'Tao',
+  'Ming',
+  'Chao',
+  'Xia',
+];
+
+/** Distinct names for the first 256 people, then the same pattern with a number, so n can be anything. */
+function personName(index: number): { zh: string; en: string } {
+  const surname = index % SURNAMES.length;
+  const given = Math.floor(index / SURNAMES.length) % GIVEN.length;
+  const round = Math.floor(index / (SURNAMES.length * GIVEN.length));
+  const suffix = round > 0 ? String(round + 1) : '';
+  return {
+    zh: `${SURNAMES[surname]}${GIVEN[given]}${suffix}`,
+    en: `${GIVEN_EN[given]} ${SURNAMES_EN[surname]}${suffix}`,
+  };
+}
+
+/** Avatar URLs as Feishu serves them from its image CDN. */
+function avatarUrl(): string {
+  return `https://s1-imfile.feishucdn.com/static-resource/v1/v3_00${hex(2)}_${hex(4)}-${hex(2)}-${hex(2)}-${hex(2)}-${hex(6)}g~?image_size=72x72&cut_type=&quality=&format=image&sticker_format=.webp`;
+}
+
+export interface PeopleOptions {
+  /** Epoch seconds of the most recent entry; default a minute ago. */
+  newest?: number;
+  /** Seconds between consecutive entries (each one older than the previous); default 17 minutes. */
+  stepSeconds?: number;
+}
+
+/** `n` viewers, most recent first, with distinct `ou_` ids, names, avatars and strictly decreasing times. */
+export function makeViewers(n: number, opts: PeopleOptions = {}): EmulatedViewer[] {
+  const newest = opts.newest ?? Math.floor(Date.now() / 1000) - 60;
+  const step = opts.stepSeconds ?? 17 * 60;
+  return Array.from({ length: n }, (_, i) => ({
+    viewer_id: `ou_${hex(16)}`,
+    name: personName(i).zh,
+    avatar_url: avatarUrl(),
+    last_view_time: String(newest - i * step),
+  }));
+}
+
+export interface LikesOptions extends PeopleOptions {
+  /** Which likers (by index) Feishu desensitises: an index list or a predicate. */
+  desensitized?: readonly number[] | ((index: number) => boolean);
+}
+
+/** `n` likers, most recent first; desensitised ones carry no name, English name or avatar, as the API sends them. */
+export function makeLikes(n: number, opts: LikesOptions = {}): EmulatedLike[] {
+  const newest = opts.newest ?? Math.floor(Date.now() / 1000) - 60;
+  const step = opts.stepSeconds ?? 17 * 60;
+  const rule = opts.desensitized;
+  const isHidden = (i: number) => (typeof rule === 'function' ? rule(i) : (rule?.includes(i) ?? false));
+  return Array.from({ length: n }, (_, i) => {
+    const base = { user_id: `ou_${hex(16)}`, last_liked_time: String(newest - i * step) };
+    if (isHidden(i)) return { ...base, user_is_desensitized: true };
+    const name = personName(i);
+    return {
+      ...base,
+      user_name: name.zh,
+      user_en_name: name.en,
+      user_avatar_url: avatarUrl(),
+      user_is_desensitized: false,
+    };
+  });
+}
+
+export interface CardActionOptions {
+  operatorOpenId: string;
+  /** The clicked button's `behaviors[].value`. */
+  value: Record<string, unknown>;
+  openMessageId: string;
+  openChatId: string;
+  eventId?: string;
+  /** `event.token`: the delayed-update token (30 min, at most 2 updates). Default `c-` + hex. */
+  token?: string;
+  /** `header.token`: the Verification Token from the console. */
+  verificationToken?: string;
+  tag?: string;
+  name?: string;
+  formValue?: Record<string, unknown>;
+  appId?: string;
+  tenantKey?: string;
+}
+
+/**
+ * A v2 `card.action.trigger` envelope for a button on a Card JSON 2.0 message, field for field as the
+ * callback doc shows it (`create_time` in microseconds there).
+ * https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication
+ */
+export function cardActionEvent(opts: CardActionOptions): EventEnvelope<CardActionEvent> {
+  const tenantKey = opts.tenantKey ?? DEFAULT_TENANT_KEY;
+  return {
+    schema: '2.0',
+    header: {
+      event_id: opts.eventId ?? hex(16),
+      event_type: 'card.action.trigger',
+      create_time: String(Date.now() * 1000),
+      token: opts.verificationToken ?? DEFAULT_VERIFICATION_TOKEN,
+      app_id: opts.appId ?? `cli_${hex(8)}`,
+      tenant_key: tenantKey,
+    },
+    event: {
+      operator: {
+        tenant_key: tenantKey,
+        user_id: hex(4),
+        open_id: opts.operatorOpenId,
+        union_id: `on_${hex(16)}`,
+      },
+      token: opts.token ?? `c-${hex(20)}`,
+      action: {
+        value: opts.value,
+        tag: opts.tag ?? 'button',
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.formValue !== undefined ? { form_value: opts.formValue } : {}),
+      },
+      host: 'im_message',
+      context: { open_message_id: opts.openMessageId, open_chat_id: opts.openChatId },
+    },
+  };
 }
