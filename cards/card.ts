@@ -201,6 +201,11 @@ export function escapeMarkdown(text: string): string {
   );
 }
 
+/** A `yyyy-MM-dd` as is; anything else (it should not happen) escaped, since dates go into markdown. */
+export function markdownDay(day: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : escapeMarkdown(truncateText(day, 40));
+}
+
 /** Shortens by code points so a surrogate pair or CJK character is never cut in half. */
 export function truncateText(text: string, maxChars: number): string {
   const chars = Array.from(text);
@@ -232,6 +237,32 @@ export function localDatetime(date: Date, format: LocalDatetimeFormat): string {
 /** `2021-07-27 14:29` in the reader's zone. */
 export function localDateTimeText(date: Date): string {
   return `${localDatetime(date, 'date_num')} ${localDatetime(date, 'time')}`;
+}
+
+/**
+ * The same as `localDateTimeText`, shorter: `date_num` is the tag's default format. For long lists, where
+ * every byte counts 50 times against the 30 KB limit.
+ */
+export function compactDateTimeText(date: Date): string {
+  const ms = date.getTime();
+  return `<local_datetime millisecond='${ms}'></local_datetime> ${localDatetime(date, 'time')}`;
+}
+
+// Feishu ids (open_id `ou_…`, union_id `on_…`, user_id) are letters, digits, `_` and `-`; anything else
+// could close the attribute quote and inject markup.
+const SAFE_USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isSafeUserId(id: string | undefined): id is string {
+  return id !== undefined && SAFE_USER_ID.test(id);
+}
+
+/**
+ * Avatar + name rendered by the reader's client from an open_id (rich-text `<person>` tag; it shows both by
+ * default, so the attributes are left out to keep 50-row lists under 30 KB). The caller checks `isSafeUserId`.
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text
+ */
+export function personTag(openId: string): string {
+  return `<person id='${openId}'></person>`;
 }
 
 /** Small grey footnote line (2.0 dropped the `note` component). */

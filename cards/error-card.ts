@@ -10,12 +10,14 @@ import {
   type CardElement,
   escapeMarkdown,
   greyNote,
+  type HeaderTemplate,
   isWebUrl,
   openUrlButton,
   truncateText,
 } from './card.js';
 import { explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
+import { describeDocType } from './stats-card.js';
 
 export type ErrorCardInput =
   | {
@@ -29,7 +31,9 @@ export type ErrorCardInput =
   | { kind: 'not_document'; url: string; what: string }
   | { kind: 'not_feishu_link'; url: string }
   | { kind: 'timeout' }
-  | { kind: 'internal'; errorId?: string };
+  | { kind: 'internal'; errorId?: string }
+  /** `likes` on a sheet, base or mind note (or a wiki page resolving to one): there are no likes to list. */
+  | { kind: 'likes_unsupported'; docType: string; doc?: { url: string; title?: string } };
 
 /** Shown inside markdown, so always escaped; long URLs and messages are cut to keep the card small. */
 function quoteUntrusted(text: string, maxChars = 200): string {
@@ -150,6 +154,28 @@ function viewError(input: ErrorCardInput): ErrorView {
         },
       };
     }
+    case 'likes_unsupported': {
+      const type = describeDocType(input.docType);
+      const title = input.doc?.title?.trim();
+      const which = title ? `“${quoteUntrusted(title, 80)}”` : '';
+      const view: ErrorView = {
+        explanation: {
+          title: { zh: '该文档类型不支持点赞', en: 'No likes for this document type' },
+          meaning: {
+            zh: `${which ? `${which}是` : '这是'}${type.zh}。飞书只有文档和文件支持点赞，电子表格、多维表格和思维笔记没有点赞。`,
+            en: `Likes are not available for this document type (sheets, bases and mind notes have no likes)${which ? `: ${which} is a ${type.en.toLowerCase()}` : ''}.`,
+          },
+          fix: {
+            zh: '可以发送「统计」查看它的访问人数和访问次数，或发送「访问记录」查看谁看过它。',
+            en: 'Send `stats` for its visitors and views, or `viewers` to see who opened it.',
+          },
+          retryable: false,
+          tone: 'info',
+        },
+      };
+      if (input.doc && isWebUrl(input.doc.url)) view.docUrl = input.doc.url;
+      return view;
+    }
     case 'timeout':
       return {
         explanation: {
@@ -186,6 +212,12 @@ function viewError(input: ErrorCardInput): ErrorView {
   }
 }
 
+/** Red when the user must change something, orange when a retry may help, yellow when nothing failed. */
+function templateFor(explanation: FeishuCodeExplanation): HeaderTemplate {
+  if (explanation.tone === 'info') return 'yellow';
+  return explanation.retryable ? 'orange' : 'red';
+}
+
 export function buildErrorCard(input: ErrorCardInput): Card {
   const { explanation, detail, footer, docUrl, summaryPrefix } = viewError(input);
   const elements: CardElement[] = [
@@ -206,7 +238,7 @@ export function buildErrorCard(input: ErrorCardInput): Card {
   const prefix = summaryPrefix ? `${summaryPrefix} · ` : '';
   return buildCard({
     title: explanation.title,
-    template: explanation.retryable ? 'orange' : 'red',
+    template: templateFor(explanation),
     summary: { zh: `${prefix}${explanation.title.zh}`, en: `${prefix}${explanation.title.en}` },
     elements,
   });

@@ -13,6 +13,8 @@ export interface FeishuCodeExplanation {
   fix: Bilingual;
   /** Trying again later may succeed (decides orange vs red in the error card). */
   retryable: boolean;
+  /** `info`: nothing went wrong, there is just nothing to show yet (a yellow card, not an error colour). */
+  tone?: 'info';
 }
 
 const RETRY_LATER: Bilingual = {
@@ -305,8 +307,8 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
     entry(
       { zh: '当前飞书版本不支持', en: 'Not available on this Feishu plan' },
       {
-        zh: '应用使用数据仅对企业版和旗舰版租户开放。',
-        en: 'App usage data is only available to Enterprise and Flagship tenants.',
+        zh: '应用使用数据只对企业版和旗舰版租户开放，且只能查询企业自建应用。',
+        en: 'App usage data is only available to Enterprise and Flagship tenants, and only for custom apps.',
       },
       { zh: '如需使用，请联系飞书管理员升级版本。', en: 'Ask your Feishu admin about upgrading the plan.' },
       false,
@@ -374,13 +376,119 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
   ],
   [
     211011,
-    entry(
-      { zh: '暂无数据', en: 'No data for this period' },
-      {
-        zh: '该应用在所选时间内没有使用数据；前一天的数据通常在上午 10 点左右产出。',
-        en: "The app has no usage data for this period; yesterday's data is usually ready around 10:00.",
+    {
+      title: { zh: '暂无数据', en: 'No data yet' },
+      meaning: {
+        zh: '暂无数据——飞书一般在每天上午 10 点左右产出前一天的使用数据，所选时间段可能还没有产出，或该应用在这段时间没有使用记录。',
+        en: "No data yet — Feishu publishes the previous day's usage around 10:00; the period may not be published yet, or nobody used the app in it.",
       },
-      { zh: '请稍后重试，或选择其他日期。', en: 'Try again later or pick another date.' },
+      fix: {
+        zh: '换一个已经结束的日期再试（例如前天），或上午 10 点后再查昨天。',
+        en: 'Try a day that has ended (for example the day before yesterday), or ask for yesterday after 10:00.',
+      },
+      retryable: true,
+      tone: 'info',
+    },
+  ],
+
+  // Document collaborators, used to check who has full access before showing people lists.
+  // https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list
+  [
+    1063001,
+    entry(
+      { zh: '请求参数无效', en: 'Invalid request' },
+      {
+        zh: '飞书拒绝了查询协作者的请求：文档 token 与类型不匹配，或文档不存在。',
+        en: "Feishu rejected the request for the document's collaborators: the token and type do not match, or the document does not exist.",
+      },
+      CHECK_LINK,
+      false,
+    ),
+  ],
+  [
+    1063002,
+    entry(
+      { zh: '无法查看文档协作者', en: "Can't see who has access" },
+      {
+        zh: '机器人不是该文档的协作者（或权限不足），无法核实谁对文档有「可管理」权限。',
+        en: 'The bot is not a collaborator on this document (or its permission is too low), so it cannot check who has full access.',
+      },
+      ADD_DOCUMENT_APP,
+      false,
+    ),
+  ],
+  [
+    1063003,
+    entry(
+      { zh: '操作不被允许', en: 'Operation not allowed' },
+      {
+        zh: '飞书不允许这次操作，可能受企业管控策略或可见性限制。',
+        en: "Feishu did not allow this operation, possibly because of your organisation's policy or visibility rules.",
+      },
+      {
+        zh: '请联系飞书管理员确认企业的文档权限策略。',
+        en: "Ask a Feishu admin about your organisation's document permission policy.",
+      },
+      false,
+    ),
+  ],
+  [
+    1063004,
+    entry(
+      { zh: '没有分享权限', en: 'No share permission' },
+      {
+        zh: '机器人对该文档没有分享权限，无法查看协作者。',
+        en: 'The bot has no share permission on this document, so it cannot list collaborators.',
+      },
+      ADD_DOCUMENT_APP,
+      false,
+    ),
+  ],
+  [
+    1063005,
+    entry(
+      { zh: '文档已被删除', en: 'Document deleted' },
+      { zh: '该文档已被删除。', en: 'This document has been deleted.' },
+      {
+        zh: '如需恢复，请文档所有者从回收站还原。',
+        en: 'If it should exist, its owner can restore it from the trash.',
+      },
+      false,
+    ),
+  ],
+  [
+    1063006,
+    entry(
+      { zh: '请求过于频繁', en: 'Too many requests' },
+      {
+        zh: '飞书限制了查询文档协作者的频率。',
+        en: "Feishu is limiting how often the bot may read a document's collaborators.",
+      },
+      { zh: '请等待几秒后重试。', en: 'Wait a few seconds and try again.' },
+      true,
+    ),
+  ],
+  [
+    1066001,
+    entry(
+      SERVER_ERROR_TITLE,
+      {
+        zh: '飞书读取文档权限时出错，通常是暂时的。',
+        en: "Feishu failed while reading the document's permissions. This is usually temporary.",
+      },
+      RETRY_LATER,
+      true,
+    ),
+  ],
+  [
+    1066002,
+    entry(
+      SERVER_ERROR_TITLE,
+      {
+        zh: '飞书读取文档权限时发生并发冲突。',
+        en: "Feishu hit a conflict while reading the document's permissions.",
+      },
+      RETRY_LATER,
       true,
     ),
   ],
@@ -396,8 +504,8 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       },
       numberedSteps([
         {
-          zh: '飞书管理员打开开发者后台 → 本应用 →「权限管理」，开通飞书提示中列出的权限。',
-          en: "A Feishu admin opens the developer console → this app → Permissions & Scopes and adds the scope named in Feishu's message.",
+          zh: '飞书管理员打开开发者后台 → 本应用 →「权限管理」，开通飞书提示中列出的权限（发送「帮助」可查看每个命令需要的权限）。',
+          en: "A Feishu admin opens the developer console → this app → Permissions & Scopes and adds the scope named in Feishu's message (send “help” to see what each command needs).",
         },
         {
           zh: '发布新的应用版本并通过审核后重试。',

@@ -20,32 +20,137 @@ export function quoteUserWord(word: string): string {
 }
 
 const INTRO: Bilingual = {
-  zh: '我可以查询飞书云文档的访问数据——访问人数、访问次数和点赞数，并用卡片回复你。',
-  en: 'I look up Feishu document analytics (visitors, views and likes) and answer with a card.',
+  zh: '我可以查询飞书云文档的访问数据（访问人数、访问次数、点赞数、谁看过、谁点过赞），以及工作台和应用的使用数据，并用卡片回复你。',
+  en: "I look up Feishu analytics (a document's visitors, views and likes, who viewed or liked it, workplace and app usage) and answer with a card.",
 };
 
-// A single `\n` is only a soft break in card markdown and may be dropped, so each command's lines are
-// list items. Scopes from the statistics endpoint page (any one is enough), plus the per-document grant
-// that 1069603 asks for. https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get
-const STATS_HELP: Bilingual = {
-  zh: [
-    '**统计** ‹文档链接›（或 `stats` ‹文档链接›）',
-    '- 查看文档的访问人数、访问次数、点赞数及今日新增。',
-    '- 示例：`统计 https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1`',
-    '- 所需权限：应用开通 `drive:drive.metadata:readonly` 或 `drive:drive:readonly`；并在文档右上角「…」→「更多」→「添加文档应用」中添加本机器人，授予「可管理」权限。',
-  ].join('\n'),
-  en: [
-    '**stats** ‹document link›',
-    "- Shows a document's visitors, views and likes, and today's increase.",
-    '- Example: `stats https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1`',
-    '- Needs: the app scope `drive:drive.metadata:readonly` or `drive:drive:readonly`, and the bot added to the document as a document app with manage permission ("…" → "More" → "Add document app").',
-  ].join('\n'),
-};
+const EXAMPLE_DOC = 'https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1';
+const ADMIN_ONLY: Bilingual = { zh: '🔒 仅机器人管理员', en: '🔒 Bot admins only' };
 
-const HELP_HELP: Bilingual = {
-  zh: ['**帮助**（或 `help`）', '- 显示这张说明卡片。', '- 示例：`帮助`', '- 所需权限：无。'].join('\n'),
-  en: ['**help**', '- Shows this card.', '- Example: `help`', '- Needs: nothing.'].join('\n'),
-};
+interface CommandHelp {
+  id: string;
+  /** First line: the command, its aliases and arguments. */
+  usage: Bilingual;
+  what: Bilingual;
+  example: Bilingual;
+  needs: Bilingual;
+  /** Who may use it, when not everyone. */
+  who?: Bilingual;
+}
+
+// A single `\n` is only a soft break in card markdown and may be dropped, so each command's lines are list
+// items. Scopes are each endpoint page's "权限要求"; the per-document grant is what 1069603 asks for.
+// https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get
+const COMMAND_HELP: readonly CommandHelp[] = [
+  {
+    id: 'help_stats',
+    usage: { zh: '**统计** ‹文档链接›（或 `stats`、`数据`）', en: '**stats** ‹document link›' },
+    what: {
+      zh: '查看文档的访问人数、访问次数、点赞数及今日新增。',
+      en: "Shows a document's visitors, views and likes, and today's increase.",
+    },
+    example: { zh: `\`统计 ${EXAMPLE_DOC}\``, en: `\`stats ${EXAMPLE_DOC}\`` },
+    needs: {
+      zh: '应用开通 `drive:drive.metadata:readonly`（或 `drive:drive`、`drive:drive:readonly`）；并在文档右上角「…」→「更多」→「添加文档应用」中添加本机器人，授予「可管理」权限。',
+      en: 'the app scope `drive:drive.metadata:readonly` (or `drive:drive` or `drive:drive:readonly`), and the bot added to the document as a document app with manage permission ("…" → "More" → "Add document app").',
+    },
+  },
+  {
+    id: 'help_viewers',
+    usage: { zh: '**访问记录** ‹文档链接›（或 `viewers`、`访客`）', en: '**viewers** ‹document link›' },
+    what: {
+      zh: '列出谁看过文档，最近访问的在前，每页 20 人，可翻页。',
+      en: 'Lists who viewed a document, most recent first, 20 per page with Next / Previous.',
+    },
+    example: { zh: `\`访问记录 ${EXAMPLE_DOC}\``, en: `\`viewers ${EXAMPLE_DOC}\`` },
+    needs: {
+      zh: '`drive:file:view_record:readonly`（显示姓名还需 `contact:user.base:readonly`），以及与「统计」相同的文档应用授权。',
+      en: '`drive:file:view_record:readonly` (plus `contact:user.base:readonly` for names), and the same document-app grant as `stats`.',
+    },
+    who: {
+      zh: '访问记录会列出具体的人，只有文档所有者、对文档有「可管理」权限的人和机器人管理员可以查看；在群里查询时结果会私聊发给你。',
+      en: "visitor lists name people, so only the document's owner, people with full access to it and bot admins can see them; asked in a group, the list is sent to you privately.",
+    },
+  },
+  {
+    id: 'help_likes',
+    usage: { zh: '**点赞** ‹文档链接›（或 `likes`）', en: '**likes** ‹document link›' },
+    what: {
+      zh: '列出谁给文档点过赞，可翻页。只有文档和文件支持点赞；电子表格、多维表格和思维笔记没有点赞。',
+      en: 'Lists who liked a document, with paging. Only docs and files have likes; sheets, bases and mind notes do not.',
+    },
+    example: { zh: `\`点赞 ${EXAMPLE_DOC}\``, en: `\`likes ${EXAMPLE_DOC}\`` },
+    needs: {
+      zh: '`drive:file.like:readonly`（显示姓名还需 `contact:user.base:readonly`），以及与「统计」相同的文档应用授权。',
+      en: '`drive:file.like:readonly` (plus `contact:user.base:readonly` for names), and the same document-app grant as `stats`.',
+    },
+    who: {
+      zh: '与「访问记录」相同：文档所有者、有「可管理」权限的人和机器人管理员。',
+      en: "the same as `viewers`: the document's owner, people with full access and bot admins.",
+    },
+  },
+  {
+    id: 'help_workplace',
+    usage: {
+      zh: '**工作台** [时间范围]（或 `workplace`）',
+      en: '**workplace** [range]',
+    },
+    what: {
+      zh: '按天显示工作台访问数据（全部工作台与默认工作台）的折线图和合计。时间范围：不填为最近 7 个完整天，或 `7d`、`30d`、`this-week`、`last-month`、`2026-11-01 2026-11-15`。',
+      en: 'Daily workplace visits, all workplaces against the default one, as charts and totals. Range: nothing for the last 7 full days, or `7d`, `30d`, `this-week`, `last-month`, `2026-11-01 2026-11-15`.',
+    },
+    example: { zh: '`工作台 30d`', en: '`workplace 30d`' },
+    needs: { zh: '`workplace:workplace_using_data:read`。', en: '`workplace:workplace_using_data:read`.' },
+    who: ADMIN_ONLY,
+  },
+  {
+    id: 'help_app',
+    usage: {
+      zh: '**应用** [app_id] [day|week|month] [YYYY-MM-DD] [app|mp|h5|bot] [部门 ID]（或 `app`）',
+      en: '**app** [app_id] [day|week|month] [YYYY-MM-DD] [app|mp|h5|bot] [department_id]',
+    },
+    what: {
+      zh: '应用的活跃用户、累计用户、新增用户、页面访问数和打开次数。不填 app_id 时查询本机器人；按周、按月时日期会对齐到周一、每月 1 日。',
+      en: "An app's active, total and new users, page views and opens. Without an app_id it reports on this bot; week and month dates are moved to the Monday / the 1st.",
+    },
+    example: {
+      zh: '`应用 cli_9f115af860f7901b week 2026-11-16`',
+      en: '`app cli_9f115af860f7901b week 2026-11-16`',
+    },
+    needs: {
+      zh: '`application:application.app_usage_stats.overview:readonly`；只能查询企业自建应用，且仅限企业版、旗舰版。',
+      en: '`application:application.app_usage_stats.overview:readonly`; custom apps only, on Enterprise and Flagship plans.',
+    },
+    who: ADMIN_ONLY,
+  },
+  {
+    id: 'help_help',
+    usage: { zh: '**帮助**（或 `help`）', en: '**help**' },
+    what: { zh: '显示这张说明卡片。', en: 'Shows this card.' },
+    example: { zh: '`帮助`', en: '`help`' },
+    needs: { zh: '无。', en: 'nothing.' },
+  },
+];
+
+function describeCommand(help: CommandHelp): Bilingual {
+  const zh = [
+    help.usage.zh,
+    `- ${help.what.zh}`,
+    `- 示例：${help.example.zh}`,
+    `- 所需权限：${help.needs.zh}`,
+  ];
+  const en = [
+    help.usage.en,
+    `- ${help.what.en}`,
+    `- Example: ${help.example.en}`,
+    `- Needs: ${help.needs.en}`,
+  ];
+  if (help.who) {
+    zh.push(`- 谁可以用：${help.who.zh}`);
+    en.push(`- Who: ${help.who.en}`);
+  }
+  return { zh: zh.join('\n'), en: en.join('\n') };
+}
 
 const WHERE_TO_ASK: Bilingual = {
   zh: '私聊中直接发送文档链接，等同于「统计」。在群聊中，请先 @本机器人 再输入命令。',
@@ -75,8 +180,7 @@ export function buildHelpCard(input: HelpCardInput = {}): Card {
   elements.push(
     markdown(INTRO, { element_id: 'help_intro' }),
     hr(),
-    markdown(STATS_HELP, { element_id: 'help_stats' }),
-    markdown(HELP_HELP, { element_id: 'help_help' }),
+    ...COMMAND_HELP.map((help) => markdown(describeCommand(help), { element_id: help.id })),
     hr(),
     markdown(WHERE_TO_ASK, { element_id: 'help_where', text_size: 'notation' }),
   );

@@ -57,6 +57,17 @@ export function markdown(
   return { tag: 'markdown', ...options, content: text.en, i18n_content: toI18nContent(text) };
 }
 
+/**
+ * Markdown with no words in it (a `<local_datetime>`, a number): every locale renders `content` the same,
+ * so `i18n_content` would only triple its bytes. Only for text that has nothing to translate.
+ */
+export function neutralMarkdown(
+  content: string,
+  options: Omit<MarkdownElement, 'tag' | 'content' | 'i18n_content'> = {},
+): MarkdownElement {
+  return { tag: 'markdown', ...options, content };
+}
+
 /** Joins bilingual fragments language by language. */
 export function joinBilingual(parts: readonly Bilingual[], separator: string | Bilingual = ''): Bilingual {
   const sep = typeof separator === 'string' ? sameInBoth(separator) : separator;

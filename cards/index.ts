@@ -1,5 +1,13 @@
 /** Card JSON 2.0 builders: pure functions of plain data, never touching the network. */
 
+export {
+  type AccessDeniedCardInput,
+  buildAccessDeniedCard,
+  buildSentPrivatelyCard,
+  type ProtectedData,
+  type SentPrivatelyCardInput,
+} from './access-card.js';
+export { type AppUsageCardInput, buildAppUsageCard } from './app-usage-card.js';
 export type {
   ButtonElement,
   Card,
@@ -23,5 +31,23 @@ export { buildErrorCard, type ErrorCardInput } from './error-card.js';
 export { explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
 export { buildHelpCard, type HelpCardInput } from './help-card.js';
 export type { Bilingual, I18nContent, MarkdownElement, PlainTextElement } from './i18n.js';
+export {
+  buildLikesCard,
+  buildViewersCard,
+  type CardNav,
+  type LikesCardInput,
+  MAX_PEOPLE_ROWS,
+  type PeopleCardDoc,
+  type ViewersCardInput,
+} from './people-card.js';
+export { type Age, describeAge, relativeTime } from './relative-time.js';
 export { buildStatsCard, type CardAction, describeDocType, type StatsCardInput } from './stats-card.js';
 export { buildUsageCard, type UsageCardInput } from './usage-card.js';
+export {
+  buildWorkplaceCard,
+  computeWorkplaceTotals,
+  MAX_DAILY_CHART_POINTS,
+  type SeriesTotals,
+  type WorkplaceCardInput,
+  type WorkplaceTotals,
+} from './workplace-card.js';

@@ -1,15 +1,20 @@
 /** A recognised command typed the wrong way (`CommandUsageError`): what was wrong and how to write it. */
 
-import { buildCard, type Card, escapeMarkdown, greyNote } from './card.js';
+import { buildCard, type Card, escapeMarkdown, greyNote, markdownDay } from './card.js';
 import { quoteUserWord } from './help-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
 export interface UsageCardInput {
-  command: 'stats' | string;
-  /** Stable problem key from `CommandUsageError.problem`. */
-  problem: 'no_link' | 'too_many_links' | string;
-  /** Upper bound that was exceeded, for `too_many_links`. */
+  command: 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'help' | string;
+  /** Stable problem key from `CommandUsageError.problem`, e.g. `no_link`, `bad_range`, `future_date`. */
+  problem: string;
+  /** Upper bound that was exceeded (`too_many_links`, `range_too_long`); `detail.max` wins when both are set. */
   max?: number;
+  /**
+   * What the parser saw: `input` (the offending word), `from`/`to`, `date`/`today`, `days`, `max`.
+   * Everything in it is treated as untrusted text.
+   */
+  detail?: Readonly<Record<string, string | number>>;
 }
 
 interface CommandUsage {
@@ -17,17 +22,50 @@ interface CommandUsage {
   examples: [Bilingual, Bilingual];
 }
 
-const STATS_USAGE: CommandUsage = {
-  syntax: { zh: '`统计` ‹文档链接›（或 `stats` ‹文档链接›）', en: '`stats` ‹document link›' },
+const DOC = 'https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1';
+const WIKI = 'https://sample.feishu.cn/wiki/WkAbCdEfGhIjKlMnOpQrStUvWx';
+
+function linkUsage(en: string, zh: string): CommandUsage {
+  return {
+    syntax: { zh: `\`${zh}\` ‹文档链接›（或 \`${en}\` ‹文档链接›）`, en: `\`${en}\` ‹document link›` },
+    examples: [
+      { zh: `\`${zh} ${DOC}\``, en: `\`${en} ${DOC}\`` },
+      { zh: `\`${zh} ${WIKI}\``, en: `\`${en} ${WIKI}\`` },
+    ],
+  };
+}
+
+const STATS_USAGE = linkUsage('stats', '统计');
+const VIEWERS_USAGE = linkUsage('viewers', '访问记录');
+const LIKES_USAGE = linkUsage('likes', '点赞');
+
+const WORKPLACE_USAGE: CommandUsage = {
+  syntax: { zh: '`工作台` [时间范围]（或 `workplace` [时间范围]）', en: '`workplace` [range]' },
   examples: [
+    { zh: '`工作台 30d`', en: '`workplace 30d`' },
+    { zh: '`工作台 2026-11-01 2026-11-15`', en: '`workplace 2026-11-01 2026-11-15`' },
+  ],
+};
+
+const APP_USAGE: CommandUsage = {
+  syntax: {
+    zh: '`应用` [app_id] [day|week|month] [YYYY-MM-DD] [app|mp|h5|bot] [部门 ID od-…]（或 `app` …）',
+    en: '`app` [app_id] [day|week|month] [YYYY-MM-DD] [app|mp|h5|bot] [department_id od-…]',
+  },
+  examples: [
+    { zh: '`应用 week 2026-11-16`', en: '`app week 2026-11-16`' },
     {
-      zh: '`统计 https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1`',
-      en: '`stats https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1`',
+      zh: '`应用 cli_9f115af860f7901b month 2026-10-01 bot`',
+      en: '`app cli_9f115af860f7901b month 2026-10-01 bot`',
     },
-    {
-      zh: '`统计 https://sample.feishu.cn/wiki/WkAbCdEfGhIjKlMnOpQrStUvWx`',
-      en: '`stats https://sample.feishu.cn/wiki/WkAbCdEfGhIjKlMnOpQrStUvWx`',
-    },
+  ],
+};
+
+const HELP_USAGE: CommandUsage = {
+  syntax: { zh: '`帮助`（或 `help`）', en: '`help`' },
+  examples: [
+    { zh: '`帮助`', en: '`help`' },
+    { zh: '`help`', en: '`帮助`' },
   ],
 };
 
@@ -37,25 +75,161 @@ const GENERIC_USAGE: CommandUsage = {
   examples: [STATS_USAGE.examples[0], { zh: '`帮助`', en: '`help`' }],
 };
 
-const USAGES: Readonly<Record<string, CommandUsage>> = { stats: STATS_USAGE, 统计: STATS_USAGE };
+// English names and the Chinese aliases the parser accepts (commands.ts).
+const USAGES: Readonly<Record<string, CommandUsage>> = {
+  stats: STATS_USAGE,
+  统计: STATS_USAGE,
+  数据: STATS_USAGE,
+  viewers: VIEWERS_USAGE,
+  访问记录: VIEWERS_USAGE,
+  访客: VIEWERS_USAGE,
+  likes: LIKES_USAGE,
+  点赞: LIKES_USAGE,
+  workplace: WORKPLACE_USAGE,
+  工作台: WORKPLACE_USAGE,
+  app: APP_USAGE,
+  应用: APP_USAGE,
+  help: HELP_USAGE,
+  帮助: HELP_USAGE,
+};
+
+/** Every form `workplace` accepts, for `bad_range`. */
+const RANGE_FORMS: Bilingual = {
+  zh: [
+    '可用的时间范围：',
+    '- 不填：最近 7 个完整天（不含今天）',
+    '- `7d`、`30d`：最近 N 天',
+    '- `this-week`：本周',
+    '- `last-month`：上个月',
+    '- `YYYY-MM-DD YYYY-MM-DD`：指定起止日期（含两端）',
+  ].join('\n'),
+  en: [
+    'Accepted ranges:',
+    '- nothing: the last 7 full days (today excluded)',
+    '- `7d`, `30d`: the last N days',
+    '- `this-week`: this week so far',
+    '- `last-month`: the previous calendar month',
+    '- `YYYY-MM-DD YYYY-MM-DD`: from one day to another, both included',
+  ].join('\n'),
+};
+
+function detailText(input: UsageCardInput, key: string): string | undefined {
+  const value = input.detail?.[key];
+  return value === undefined || value === '' ? undefined : String(value);
+}
+
+function detailNumber(input: UsageCardInput, key: string): number | undefined {
+  // The parser's own detail is more specific than a caller-wide default such as MAX_LINKS_PER_COMMAND.
+  const value = key === 'max' ? (input.detail?.max ?? input.max) : input.detail?.[key];
+  const n = typeof value === 'number' ? value : Number(value);
+  return value !== undefined && Number.isFinite(n) ? Math.max(1, Math.floor(n)) : undefined;
+}
 
 function describeProblem(input: UsageCardInput): Bilingual {
   const command = quoteUserWord(input.command);
+  const typed = detailText(input, 'input');
+  const quoted = typed ? quoteUserWord(typed) : undefined;
+  const listCommand = USAGES[input.command] === VIEWERS_USAGE || USAGES[input.command] === LIKES_USAGE;
   switch (input.problem) {
     case 'no_link':
-      return {
-        zh: `${command} 需要一个文档链接，但消息里没有找到。`,
-        en: `${command} needs a document link, and I could not find one in your message.`,
-      };
+      return listCommand
+        ? {
+            zh: `${command} 需要正好一个文档链接，但消息里没有找到。`,
+            en: `${command} needs exactly one document link, and I could not find one in your message.`,
+          }
+        : {
+            zh: `${command} 需要一个文档链接，但消息里没有找到。`,
+            en: `${command} needs a document link, and I could not find one in your message.`,
+          };
     case 'too_many_links': {
-      const max =
-        input.max !== undefined && Number.isFinite(input.max) ? Math.max(1, Math.floor(input.max)) : 1;
-      const plural = max === 1 ? 'link' : 'links';
+      const max = detailNumber(input, 'max') ?? 1;
+      if (max === 1) {
+        return {
+          zh: `${command} 一次只能查询一个文档，请只发送一个链接。`,
+          en: `${command} takes exactly one document link at a time, and your message has more.`,
+        };
+      }
       return {
         zh: `${command} 一次最多只能查询 ${max} 个文档链接，你发送的链接太多了。`,
-        en: `${command} takes at most ${max} document ${plural} at a time, and your message has more.`,
+        en: `${command} takes at most ${max} document links at a time, and your message has more.`,
       };
     }
+    case 'bad_range':
+      return joinBilingual(
+        [
+          quoted
+            ? { zh: `我看不懂时间范围 ${quoted}。`, en: `I could not read the range ${quoted}.` }
+            : { zh: '我看不懂这个时间范围。', en: 'I could not read that range.' },
+          RANGE_FORMS,
+        ],
+        '\n\n',
+      );
+    case 'from_after_to': {
+      const from = detailText(input, 'from');
+      const to = detailText(input, 'to');
+      return from && to
+        ? {
+            zh: `开始日期 ${markdownDay(from)} 晚于结束日期 ${markdownDay(to)}，请把较早的日期写在前面。`,
+            en: `The start date ${markdownDay(from)} is after the end date ${markdownDay(to)}: put the earlier date first.`,
+          }
+        : {
+            zh: '开始日期晚于结束日期，请把较早的日期写在前面。',
+            en: 'The start date is after the end date: put the earlier date first.',
+          };
+    }
+    case 'range_too_long': {
+      const max = detailNumber(input, 'max');
+      const days = detailNumber(input, 'days');
+      const asked: Bilingual = days ? { zh: `共 ${days} 天，`, en: ` (${days} days)` } : { zh: '', en: '' };
+      return max
+        ? {
+            zh: `这个时间范围太长了（${asked.zh}最多 ${max} 天），请缩短后重试。`,
+            en: `That range is too long${asked.en}: the most I can show is ${max} days.`,
+          }
+        : { zh: '这个时间范围太长了，请缩短后重试。', en: 'That range is too long: ask for fewer days.' };
+    }
+    case 'future_date': {
+      const date = detailText(input, 'date');
+      const today = detailText(input, 'today');
+      const when = date ? markdownDay(date) : undefined;
+      const todayText: Bilingual = today
+        ? { zh: `（今天是 ${markdownDay(today)}）`, en: ` (today is ${markdownDay(today)})` }
+        : { zh: '', en: '' };
+      return {
+        zh: `${when ?? '这个日期'}还没有到${todayText.zh}，没有数据可查。请选择今天或更早的日期。`,
+        en: `${when ?? 'That date'} is in the future${todayText.en}, so there is no data yet. Pick today or an earlier day.`,
+      };
+    }
+    case 'bad_app_id':
+      return {
+        zh: `${quoted ?? '这'}不是有效的应用 ID。应用 ID 形如 \`cli_\` 加 16 位字母或数字，可在开发者后台「凭证与基础信息」中找到。`,
+        en: `${quoted ?? 'That'} is not an app ID. App IDs look like \`cli_\` followed by 16 letters and digits; the developer console shows it under Credentials & Basic Info.`,
+      };
+    case 'bad_date':
+      return {
+        zh: `${quoted ?? '这'}不是有效的日期，请写成 YYYY-MM-DD，例如 2026-11-16。`,
+        en: `${quoted ?? 'That'} is not a date I can read: write it as YYYY-MM-DD, for example 2026-11-16.`,
+      };
+    case 'bad_cycle':
+      return {
+        zh: `统计周期${quoted ? ` ${quoted} ` : ''}无效，只能是 \`day\`、\`week\` 或 \`month\`。`,
+        en: `${quoted ? `${quoted} is not a period: ` : ''}the period must be \`day\`, \`week\` or \`month\`.`,
+      };
+    case 'bad_ability':
+      return {
+        zh: `能力类型${quoted ? ` ${quoted} ` : ''}无效，只能是 \`app\`、\`mp\`（小程序）、\`h5\`（网页应用）或 \`bot\`（机器人）。`,
+        en: `${quoted ? `${quoted} is not an ability: ` : ''}the ability must be \`app\`, \`mp\` (mini program), \`h5\` (web app) or \`bot\`.`,
+      };
+    case 'bad_arg':
+      return {
+        zh: `我看不懂 ${quoted ?? '其中一个参数'}。${command} 接受：应用 ID（cli_…）、周期（day/week/month）、日期（YYYY-MM-DD）、能力（app/mp/h5/bot）和部门 ID（od-…）。`,
+        en: `I don't understand ${quoted ?? 'one of the words'}. ${command} takes an app ID (cli_…), a period (day/week/month), a date (YYYY-MM-DD), an ability (app/mp/h5/bot) and a department ID (od-…).`,
+      };
+    case 'too_many_args':
+      return {
+        zh: `${quoted ? `${quoted} 重复了前面已经给出的参数。` : '参数太多了。'}应用 ID、周期、日期、能力和部门 ID 每样最多只能写一个。`,
+        en: `${quoted ? `${quoted} repeats something already given. ` : 'Too many arguments. '}Give each of app ID, period, date, ability and department at most once.`,
+      };
     default:
       return {
         zh: `无法按这个格式执行 ${command}（${escapeMarkdown(input.problem)}）。`,
