@@ -52,9 +52,10 @@ export class CommandUsageError extends BotError {
     readonly command: string,
     /** Stable key of the problem, e.g. `no_link`, `too_many_links`; cards map it to words. */
     readonly problem: string,
-    message?: string,
+    /** Values the usage card quotes back, e.g. `{ max: 366, days: 400 }`. */
+    readonly detail: Readonly<Record<string, string | number>> = {},
   ) {
-    super(message ?? `${command}: ${problem}`);
+    super(`${command}: ${problem}`);
   }
 }
 

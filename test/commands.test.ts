@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type Command,
+  type CommandName,
   listCommands,
   MAX_LINKS_PER_COMMAND,
   type ParseContext,
   type ParseOutcome,
   parseCommand,
   suggestCommand,
+  type UsageProblem,
+  type WorkplaceRangeSpec,
 } from '../src/bot/commands.js';
 import { type ExtractedMessage, extractMessage } from '../src/bot/message.js';
 import type { MessageMention, MessageReceiveEvent } from '../src/feishu/events.js';
@@ -124,6 +128,7 @@ describe('parseCommand: stats', () => {
       kind: 'usage',
       command: 'stats',
       problem: 'too_many_links',
+      detail: { max: MAX_LINKS_PER_COMMAND },
     });
   });
 
@@ -206,6 +211,256 @@ describe('parseCommand: help, unknown and empty', () => {
   });
 });
 
+function usageOf(
+  command: CommandName,
+  problem: UsageProblem,
+  detail?: Record<string, string | number>,
+): ParseOutcome {
+  return { kind: 'usage', command, problem, ...(detail ? { detail } : {}) };
+}
+
+type AppCommand = Extract<Command, { name: 'app' }>;
+
+describe('parseCommand: viewers and likes', () => {
+  it.each([
+    ['viewers', 'viewers'],
+    ['/VIEWERS', 'viewers'],
+    ['访问记录', 'viewers'],
+    ['访客', 'viewers'],
+    ['likes', 'likes'],
+    ['Likes:', 'likes'],
+    ['点赞', 'likes'],
+  ] as const)('reads "%s <link>" as %s of that one document', (word, name) => {
+    expect(parseText(`${word} ${DOCX}`)).toEqual({ kind: 'command', command: { name, link: DOCX } });
+  });
+
+  it('accepts a Chinese alias glued to the link, as people type it', () => {
+    expect(parseText(`访问记录${DOCX}`)).toEqual({
+      kind: 'command',
+      command: { name: 'viewers', link: DOCX },
+    });
+    expect(parseText(`点赞：${SHEET}`)).toEqual({ kind: 'command', command: { name: 'likes', link: SHEET } });
+  });
+
+  it('reads a group message once the bot mention is stripped, and a post href', () => {
+    expect(parseText(`@_user_1 viewers ${DOCX}`, GROUP, [BOT_MENTION])).toEqual({
+      kind: 'command',
+      command: { name: 'viewers', link: DOCX },
+    });
+    const post = {
+      title: '',
+      content: [
+        [
+          { tag: 'text', text: '点赞 ' },
+          { tag: 'a', href: DOCX, text: '周报' },
+        ],
+      ],
+    };
+    expect(parseCommand(extract('post', post), P2P)).toEqual({
+      kind: 'command',
+      command: { name: 'likes', link: DOCX },
+    });
+  });
+
+  it.each(['viewers', 'likes'] as const)('answers "%s" without a link with no_link', (name) => {
+    expect(parseText(name)).toEqual(usageOf(name, 'no_link'));
+  });
+
+  it.each(['viewers', 'likes'] as const)(
+    'takes one document only: "%s" with two links is too_many_links (max 1)',
+    (name) => {
+      expect(parseText(`${name} ${DOCX} ${SHEET}`)).toEqual(usageOf(name, 'too_many_links', { max: 1 }));
+    },
+  );
+
+  it('does not count the same link twice', () => {
+    expect(parseText(`viewers ${DOCX} ${DOCX}`)).toEqual({
+      kind: 'command',
+      command: { name: 'viewers', link: DOCX },
+    });
+  });
+
+  it('still reads a message that starts with a link as stats, even if a command word follows', () => {
+    expect(parseText(`${DOCX} viewers`)).toEqual(statsOf(DOCX));
+  });
+});
+
+describe('parseCommand: workplace', () => {
+  const workplace = (range: WorkplaceRangeSpec): ParseOutcome => ({
+    kind: 'command',
+    command: { name: 'workplace', range },
+  });
+
+  it.each(['workplace', '工作台', '/Workplace', '@_user_1 工作台'])(
+    'defaults "%s" to the last 7 days',
+    (text) => {
+      expect(parseText(text, GROUP, [BOT_MENTION])).toEqual(workplace({ kind: 'last_days', days: 7 }));
+    },
+  );
+
+  it.each([
+    ['7d', 7],
+    ['30d', 30],
+    ['14d', 14],
+    ['1d', 1],
+    ['7D', 7],
+    ['7天', 7],
+    ['最近7天', 7],
+    ['last 30 days', 30],
+    // Syntax only: whether 999 days is allowed is for periods.ts to say, with the cap in the card.
+    ['999d', 999],
+  ])('reads "%s" as the last %i days', (arg, days) => {
+    expect(parseText(`workplace ${arg}`)).toEqual(workplace({ kind: 'last_days', days }));
+  });
+
+  it.each(['this-week', 'THIS-WEEK', 'this_week', 'this week', '本周'])('reads "%s" as this week', (arg) => {
+    expect(parseText(`工作台 ${arg}`)).toEqual(workplace({ kind: 'this_week' }));
+  });
+
+  it.each(['last-month', 'last month', '上月', '上个月'])('reads "%s" as last month', (arg) => {
+    expect(parseText(`workplace ${arg}`)).toEqual(workplace({ kind: 'last_month' }));
+  });
+
+  it.each([
+    '2026-11-01 2026-11-07',
+    '2026-11-01~2026-11-07',
+    '2026-11-01 ~ 2026-11-07',
+    '2026-11-01～2026-11-07',
+    '2026-11-01..2026-11-07',
+    '2026-11-01至2026-11-07',
+    '2026-11-01 到 2026-11-07',
+    // The label our own cards print, pasted back.
+    '2026-11-01 – 2026-11-07',
+  ])('reads "%s" as an explicit range', (arg) => {
+    expect(parseText(`workplace ${arg}`)).toEqual(
+      workplace({ kind: 'between', from: '2026-11-01', to: '2026-11-07' }),
+    );
+  });
+
+  it('leaves from-after-to to the period resolver, which knows how to explain it', () => {
+    expect(parseText('workplace 2026-11-07 2026-11-01')).toEqual(
+      workplace({ kind: 'between', from: '2026-11-07', to: '2026-11-01' }),
+    );
+  });
+
+  it.each([
+    '0d',
+    '12345d',
+    '7',
+    'd7',
+    'yesterday',
+    'next-week',
+    '2026-11-01',
+    '2026-02-30 2026-03-01',
+    '2026-11-01 2026-13-07',
+    '2026/11/01 2026/11/07',
+    '2026-11-01 2026-11-07 2026-11-08',
+    '7d 30d',
+  ])('answers "workplace %s" with bad_range and echoes the input', (arg) => {
+    expect(parseText(`workplace ${arg}`)).toEqual(usageOf('workplace', 'bad_range', { input: arg }));
+  });
+});
+
+describe('parseCommand: app', () => {
+  const APP_ID = 'cli_a1b2c3d4e5f60718';
+  const DEPARTMENT = 'od-4e6ac4d14bcd5071a37a39de902c7141';
+  const app = (fields: Partial<Omit<AppCommand, 'name'>>): ParseOutcome => ({
+    kind: 'command',
+    command: { name: 'app', cycle: 'day', ability: 'app', ...fields },
+  });
+
+  it("defaults to the bot's own app (no appId), day cycle, whole-app ability", () => {
+    const outcome = parseText('app');
+    expect(outcome).toEqual(app({}));
+    expect(outcome.kind === 'command' && outcome.command).not.toHaveProperty('appId');
+  });
+
+  it('reads every argument', () => {
+    expect(parseText(`app ${APP_ID} week 2026-11-05 mp ${DEPARTMENT}`)).toEqual(
+      app({ appId: APP_ID, cycle: 'week', date: '2026-11-05', ability: 'mp', departmentId: DEPARTMENT }),
+    );
+  });
+
+  it('tells arguments apart by shape, in any order', () => {
+    expect(parseText(`应用 ${DEPARTMENT} h5 2026-11-05 month ${APP_ID}`)).toEqual(
+      app({ appId: APP_ID, cycle: 'month', date: '2026-11-05', ability: 'h5', departmentId: DEPARTMENT }),
+    );
+  });
+
+  it('recognises an app id case-insensitively and keeps it in the console spelling', () => {
+    expect(parseText('app CLI_A1B2C3D4E5F60718')).toEqual(app({ appId: APP_ID }));
+  });
+
+  it.each([
+    ['day', 'day'],
+    ['daily', 'day'],
+    ['日', 'day'],
+    ['日活', 'day'],
+    ['week', 'week'],
+    ['Weekly', 'week'],
+    ['周', 'week'],
+    ['周活', 'week'],
+    ['month', 'month'],
+    ['monthly', 'month'],
+    ['月', 'month'],
+    ['月活', 'month'],
+  ] as const)('reads the cycle word "%s" as %s', (word, cycle) => {
+    expect(parseText(`app ${word}`)).toEqual(app({ cycle }));
+  });
+
+  it.each([
+    ['app', 'app'],
+    ['mp', 'mp'],
+    ['小程序', 'mp'],
+    ['h5', 'h5'],
+    ['web', 'h5'],
+    ['网页', 'h5'],
+    ['bot', 'bot'],
+    ['BOT', 'bot'],
+    ['机器人', 'bot'],
+  ] as const)('reads the ability word "%s" as %s', (word, ability) => {
+    expect(parseText(`app ${word}`)).toEqual(app({ ability }));
+  });
+
+  it('keeps the typed date as is: alignment to Monday or the 1st happens with the clock, in periods.ts', () => {
+    expect(parseText('应用 周 2026-11-05 机器人')).toEqual(
+      app({ cycle: 'week', date: '2026-11-05', ability: 'bot' }),
+    );
+  });
+
+  it.each(['cli_123', 'cli_a1b2c3d4e5f607189', 'cli_a1b2c3d4e5f6071!', 'Cli_'])(
+    'answers a malformed app id "%s" with bad_app_id',
+    (arg) => {
+      expect(parseText(`app ${arg}`)).toEqual(usageOf('app', 'bad_app_id', { input: arg }));
+    },
+  );
+
+  it.each(['2026-02-30', '2026-13-01', '2026-11-5', '2026/11/05', '2026.11.05', '2026年11月5日'])(
+    'answers a bad date "%s" with bad_date',
+    (arg) => {
+      expect(parseText(`app week ${arg}`)).toEqual(usageOf('app', 'bad_date', { input: arg }));
+    },
+  );
+
+  it.each([
+    ['two dates', '2026-11-02 2026-11-09', '2026-11-09'],
+    ['two cycles', 'day week', 'week'],
+    ['the same cycle twice', '周 week', 'week'],
+    ['two abilities', 'mp h5', 'h5'],
+    ['two app ids', `${APP_ID} cli_0000000000000000`, 'cli_0000000000000000'],
+    ['two departments', `${DEPARTMENT} od-1`, 'od-1'],
+  ])('answers %s with too_many_args, naming the extra one', (_what, args, extra) => {
+    expect(parseText(`app ${args}`)).toEqual(usageOf('app', 'too_many_args', { input: extra }));
+  });
+
+  it.each(['weeek', '12345', 'sales'])(
+    'answers a word it cannot place ("%s") with bad_arg rather than guessing it is a department',
+    (arg) => {
+      expect(parseText(`app ${arg}`)).toEqual(usageOf('app', 'bad_arg', { input: arg }));
+    },
+  );
+});
+
 describe('suggestCommand', () => {
   it('matches aliases as well as English names', () => {
     expect(suggestCommand('帮忙')).toBe('help');
@@ -227,6 +482,20 @@ describe('suggestCommand', () => {
     expect(suggestCommand('halp!!')).toBeUndefined();
   });
 
+  it('knows the words of the new commands, English and Chinese', () => {
+    expect(suggestCommand('viewer')).toBe('viewers');
+    expect(suggestCommand('访问')).toBe('viewers');
+    expect(suggestCommand('lieks')).toBe('likes');
+    expect(suggestCommand('workplce')).toBe('workplace');
+    expect(suggestCommand('工作')).toBe('workplace');
+    expect(suggestCommand('ap')).toBe('app');
+    expect(suggestCommand('应')).toBe('app');
+  });
+
+  it('reports a typo of a new command with its suggestion', () => {
+    expect(parseText(`viewrs ${DOCX}`)).toEqual({ kind: 'unknown', word: 'viewrs', suggestion: 'viewers' });
+  });
+
   it('breaks ties by registry order (stats before help)', () => {
     // One edit from both 数据 (stats) and 帮助 (help).
     expect(suggestCommand('数助')).toBe('stats');
@@ -234,9 +503,13 @@ describe('suggestCommand', () => {
 });
 
 describe('listCommands', () => {
-  it('exposes every command with its aliases, stats first', () => {
+  it('exposes every command with its aliases in registry order, stats first and help last', () => {
     expect(listCommands()).toEqual([
       { name: 'stats', aliases: ['统计', '数据'] },
+      { name: 'viewers', aliases: ['访问记录', '访客'] },
+      { name: 'likes', aliases: ['点赞'] },
+      { name: 'workplace', aliases: ['工作台'] },
+      { name: 'app', aliases: ['应用'] },
       { name: 'help', aliases: ['帮助', '?', '？', 'h'] },
     ]);
   });

@@ -1,18 +1,61 @@
 /**
  * Turns extracted message text into a command. Pure: no I/O, no knowledge of mentions or of whether a group
- * message was addressed to the bot (the caller decides that before parsing).
+ * message was addressed to the bot (the caller decides that before parsing). Only syntax is checked here;
+ * what a range or a date means relative to "today" is `periods.ts`'s job.
  */
+import type { AppAbility, AppUsageCycle } from '../feishu/types.js';
 import { type ExtractedMessage, findLinkSpans } from './message.js';
+import { isCalendarDay } from './periods.js';
 
-export type CommandName = 'stats' | 'help';
-export type Command = { name: 'stats'; links: string[] } | { name: 'help' };
+export type CommandName = 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'help';
+
+/** How a `workplace` range was written; `periods.ts` turns it into concrete dates. */
+export type WorkplaceRangeSpec =
+  | { kind: 'last_days'; days: number }
+  | { kind: 'this_week' }
+  | { kind: 'last_month' }
+  | { kind: 'between'; from: string; to: string };
+
+export type Command =
+  | { name: 'stats'; links: string[] }
+  | { name: 'viewers'; link: string }
+  | { name: 'likes'; link: string }
+  | { name: 'workplace'; range: WorkplaceRangeSpec }
+  | {
+      name: 'app';
+      appId?: string;
+      cycle: AppUsageCycle;
+      date?: string;
+      ability: AppAbility;
+      departmentId?: string;
+    }
+  | { name: 'help' };
+
+/**
+ * Stable keys the usage card maps to words. The parser produces the first seven; `periods.ts` throws the
+ * last three (and `bad_range`/`bad_date` for hand-built specs) once it knows what "today" is.
+ */
+export type UsageProblem =
+  | 'no_link'
+  | 'too_many_links'
+  | 'bad_range'
+  | 'bad_date'
+  | 'bad_app_id'
+  | 'bad_arg'
+  | 'too_many_args'
+  | 'from_after_to'
+  | 'future_date'
+  | 'range_too_long';
+
 export type ParseOutcome =
   | { kind: 'command'; command: Command }
   | { kind: 'unknown'; word: string; suggestion?: CommandName }
-  | { kind: 'usage'; command: CommandName; problem: 'no_link' | 'too_many_links' }
+  | { kind: 'usage'; command: CommandName; problem: UsageProblem; detail?: Record<string, string | number> }
   | { kind: 'empty' };
 
 export const MAX_LINKS_PER_COMMAND = 5;
+/** `viewers` and `likes` page through one document's list; several at once would not fit one card. */
+export const MAX_LINKS_PER_LIST_COMMAND = 1;
 
 export interface ParseContext {
   chatType: 'p2p' | 'group' | string;
@@ -26,9 +69,17 @@ interface CommandSpec {
   parse(args: readonly string[], links: readonly string[], ctx: ParseContext): ParseOutcome;
 }
 
-/** One entry per command; registry order breaks ties in suggestions. */
+/** One entry per command; registry order breaks ties in suggestions and orders the help card. */
 const COMMANDS: readonly CommandSpec[] = [
   { name: 'stats', aliases: ['统计', '数据'], parse: (_args, links) => parseStats(links) },
+  {
+    name: 'viewers',
+    aliases: ['访问记录', '访客'],
+    parse: (_args, links) => parseSingleLink('viewers', links),
+  },
+  { name: 'likes', aliases: ['点赞'], parse: (_args, links) => parseSingleLink('likes', links) },
+  { name: 'workplace', aliases: ['工作台'], parse: (args) => parseWorkplace(args) },
+  { name: 'app', aliases: ['应用'], parse: (args) => parseApp(args) },
   {
     name: 'help',
     aliases: ['帮助', '?', '？', 'h'],
@@ -92,8 +143,136 @@ function runDefault(args: readonly string[], links: readonly string[], ctx: Pars
 function parseStats(links: readonly string[]): ParseOutcome {
   if (links.length === 0) return { kind: 'usage', command: 'stats', problem: 'no_link' };
   if (links.length > MAX_LINKS_PER_COMMAND)
-    return { kind: 'usage', command: 'stats', problem: 'too_many_links' };
+    return usage('stats', 'too_many_links', { max: MAX_LINKS_PER_COMMAND });
   return { kind: 'command', command: { name: 'stats', links: [...links] } };
+}
+
+function parseSingleLink(name: 'viewers' | 'likes', links: readonly string[]): ParseOutcome {
+  const [link] = links;
+  if (link === undefined) return usage(name, 'no_link');
+  if (links.length > MAX_LINKS_PER_LIST_COMMAND)
+    return usage(name, 'too_many_links', { max: MAX_LINKS_PER_LIST_COMMAND });
+  return { kind: 'command', command: { name, link } };
+}
+
+const ISO_DAY = String.raw`\d{4}-\d{2}-\d{2}`;
+const LAST_DAYS = /^(?:last\s*|最近|近)?(\d{1,4})\s*(?:d|days?|天)$/i;
+// Separators people use between two dates, including the en dash our own range labels print.
+const BETWEEN = new RegExp(`^(${ISO_DAY})\\s*(?:~|～|\\.\\.|至|到|–|—|-|\\s)\\s*(${ISO_DAY})$`);
+const THIS_WEEK = new Set(['this-week', 'this_week', 'thisweek', 'this week', '本周', '这周']);
+const LAST_MONTH = new Set(['last-month', 'last_month', 'lastmonth', 'last month', '上月', '上个月']);
+
+function parseWorkplace(args: readonly string[]): ParseOutcome {
+  const text = args.join(' ').toLowerCase();
+  const range = parseWorkplaceRange(text);
+  return range
+    ? { kind: 'command', command: { name: 'workplace', range } }
+    : usage('workplace', 'bad_range', { input: args.join(' ') });
+}
+
+function parseWorkplaceRange(text: string): WorkplaceRangeSpec | undefined {
+  if (text === '') return { kind: 'last_days', days: 7 };
+  if (THIS_WEEK.has(text)) return { kind: 'this_week' };
+  if (LAST_MONTH.has(text)) return { kind: 'last_month' };
+  const lastDays = LAST_DAYS.exec(text);
+  if (lastDays) {
+    const days = Number(lastDays[1]);
+    return days >= 1 ? { kind: 'last_days', days } : undefined;
+  }
+  const between = BETWEEN.exec(text);
+  const [from, to] = [between?.[1], between?.[2]];
+  if (from && to && isCalendarDay(from) && isCalendarDay(to)) return { kind: 'between', from, to };
+  return undefined;
+}
+
+// Feishu app ids are `cli_` + 16 lower-case hex digits as the console shows them; typed case is forgiven.
+const APP_ID = /^cli_[0-9a-z]{16}$/i;
+const DATE_LIKE = /^\d{4}[-/.年]/;
+/**
+ * Only open_department_ids (`od-…`): the overview call sends no department_id_type, so Feishu reads the id as
+ * an open_department_id, and a custom department_id would fail with 211006. Accepting any leftover word would
+ * also turn a typo such as `weeek` into a department.
+ * https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
+ */
+const OPEN_DEPARTMENT_ID = /^od-[0-9a-z]+$/i;
+const CYCLE_WORDS: Readonly<Record<string, AppUsageCycle>> = {
+  day: 'day',
+  daily: 'day',
+  日: 'day',
+  日活: 'day',
+  week: 'week',
+  weekly: 'week',
+  周: 'week',
+  周活: 'week',
+  month: 'month',
+  monthly: 'month',
+  月: 'month',
+  月活: 'month',
+};
+const ABILITY_WORDS: Readonly<Record<string, AppAbility>> = {
+  app: 'app',
+  mp: 'mp',
+  小程序: 'mp',
+  h5: 'h5',
+  web: 'h5',
+  网页: 'h5',
+  bot: 'bot',
+  机器人: 'bot',
+};
+
+/** Arguments are told apart by their shape, so any order works; each kind may appear once. */
+function parseApp(args: readonly string[]): ParseOutcome {
+  let appId: string | undefined;
+  let cycle: AppUsageCycle | undefined;
+  let date: string | undefined;
+  let ability: AppAbility | undefined;
+  let departmentId: string | undefined;
+  for (const arg of args) {
+    const word = arg.toLowerCase();
+    const cycleWord = CYCLE_WORDS[word];
+    const abilityWord = ABILITY_WORDS[word];
+    const isDay = isCalendarDay(arg);
+    if (APP_ID.test(arg)) {
+      if (appId !== undefined) return usage('app', 'too_many_args', { input: arg });
+      appId = word;
+    } else if (word.startsWith('cli_')) {
+      return usage('app', 'bad_app_id', { input: arg });
+    } else if (cycleWord) {
+      if (cycle !== undefined) return usage('app', 'too_many_args', { input: arg });
+      cycle = cycleWord;
+    } else if (abilityWord) {
+      if (ability !== undefined) return usage('app', 'too_many_args', { input: arg });
+      ability = abilityWord;
+    } else if (isDay || DATE_LIKE.test(arg)) {
+      if (!isDay) return usage('app', 'bad_date', { input: arg });
+      if (date !== undefined) return usage('app', 'too_many_args', { input: arg });
+      date = arg;
+    } else if (OPEN_DEPARTMENT_ID.test(arg)) {
+      if (departmentId !== undefined) return usage('app', 'too_many_args', { input: arg });
+      departmentId = arg;
+    } else {
+      return usage('app', 'bad_arg', { input: arg });
+    }
+  }
+  return {
+    kind: 'command',
+    command: {
+      name: 'app',
+      ...(appId !== undefined ? { appId } : {}),
+      cycle: cycle ?? 'day',
+      ...(date !== undefined ? { date } : {}),
+      ability: ability ?? 'app',
+      ...(departmentId !== undefined ? { departmentId } : {}),
+    },
+  };
+}
+
+function usage(
+  command: CommandName,
+  problem: UsageProblem,
+  detail?: Record<string, string | number>,
+): ParseOutcome {
+  return detail ? { kind: 'usage', command, problem, detail } : { kind: 'usage', command, problem };
 }
 
 /**
