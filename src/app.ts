@@ -4,12 +4,16 @@ import type { Config } from './config.js';
 import { botPlugin } from './plugins/bot.js';
 import { configPlugin, feishuPlugin, type ServiceOverrides, storePlugin } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
-import { webhookEventRoute } from './routes/webhook-event.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface BuildAppOptions extends ServiceOverrides {
   logger: Logger;
   /** Clock for webhook timestamp checks. */
   now?: () => number;
+  /** The bot's clock ("today", "3 hours ago"); separate so tests can pin dates and still sign with real time. */
+  clock?: () => number;
+  /** Tests shorten the card-callback deadline to exercise the late-update path. */
+  cardDeadlineMs?: number;
 }
 
 /** Assemble the service. `server.ts` listens on it; tests call `inject()` or listen on port 0. */
@@ -21,10 +25,16 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
 
   await app.register(configPlugin, { config, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   await app.register(storePlugin, opts.store ? { store: opts.store } : {});
-  await app.register(feishuPlugin, opts.feishu ? { feishu: opts.feishu } : {});
-  await app.register(botPlugin);
+  await app.register(feishuPlugin, {
+    ...(opts.feishu ? { feishu: opts.feishu } : {}),
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+  });
+  await app.register(botPlugin, opts.clock ? { clock: opts.clock } : {});
   await app.register(healthRoutes);
-  await app.register(webhookEventRoute, opts.now ? { now: opts.now } : {});
+  await app.register(webhookRoutes, {
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
+  });
   return app;
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type App, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { EventEnvelope } from '../src/feishu/events.js';
+import type { RateLimitTable } from '../src/feishu/rate-limits.js';
 import { createLogger } from '../src/logger.js';
 import type { Store } from '../src/store/store.js';
 import type { FeishuEmulator } from './emulator/feishu-emulator.js';
@@ -33,9 +34,17 @@ export interface TestBot {
   logs: LogCapture;
   /** POST an envelope the way Feishu does: encrypted and signed (default) or plain with the token. */
   deliver(envelope: EventEnvelope | Record<string, unknown>, opts?: { plain?: boolean }): Promise<Response>;
+  /** POST a card callback (encrypted, signed) to /webhook/card and return the parsed answer. */
+  click(envelope: EventEnvelope): Promise<{ status: number; body: CardAnswer }>;
   /** Wait until every accepted event has been handled. */
   settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What /webhook/card answers: a toast and/or the replacement card. */
+export interface CardAnswer {
+  toast?: { type: string; content: string; i18n?: { zh_cn: string; en_us: string } };
+  card?: { type: 'raw'; data: unknown };
 }
 
 export async function startTestBot(opts: {
@@ -43,6 +52,10 @@ export async function startTestBot(opts: {
   env?: Record<string, string>;
   store?: Store;
   now?: () => number;
+  /** The bot's own clock (dates, "3 hours ago"); signatures still use real time. */
+  clock?: () => number;
+  rateLimits?: RateLimitTable;
+  cardDeadlineMs?: number;
 }): Promise<TestBot> {
   const { emulator } = opts;
   const config = loadConfig({
@@ -61,6 +74,9 @@ export async function startTestBot(opts: {
     logger,
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+    ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
@@ -81,6 +97,13 @@ export async function startTestBot(opts: {
       });
       return fetch(`${url}/webhook/event`, { method: 'POST', headers, body });
     },
+    async click(envelope) {
+      const { body, headers } = buildEncryptedRequest(envelope, TEST_ENCRYPT_KEY, {
+        nonce: randomBytes(6).toString('hex'),
+      });
+      const res = await fetch(`${url}/webhook/card`, { method: 'POST', headers, body });
+      return { status: res.status, body: (await res.json()) as CardAnswer };
+    },
     async settle(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       // Two consecutive idle readings: a handler may enqueue nothing new, but a just-accepted event starts on
@@ -89,6 +112,7 @@ export async function startTestBot(opts: {
       while (idle < 2) {
         if (Date.now() > deadline) throw new Error(`events still pending after ${timeoutMs} ms`);
         idle = app.dispatcher.pending === 0 ? idle + 1 : 0;
+        if (idle === 1) await app.lateWork.drain();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },

@@ -8,21 +8,20 @@ import {
   type MessageReceiveEvent,
 } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
-import type { JsonCache } from '../store/cache.js';
 import type { Store } from '../store/store.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { MAX_LINKS_PER_COMMAND, parseCommand } from './commands.js';
 import { createMessageContext, type MessageContext } from './context.js';
 import { claimDelivery } from './dedupe.js';
-import { DocumentService } from './documents.js';
+import { type PeopleDeps, runPeopleCommand } from './handlers/people.js';
 import { runStats } from './handlers/stats.js';
+import { runTenantCommand, type TenantDeps } from './handlers/tenant.js';
 import { extractMessage } from './message.js';
 import { presentError } from './present-error.js';
 
-export interface BotDeps {
+export interface BotDeps extends PeopleDeps, TenantDeps {
   feishu: FeishuClient;
   store: Store;
-  cache: JsonCache;
   logger: Logger;
   metrics: Metrics;
 }
@@ -34,13 +33,10 @@ type Outcome = 'handled' | 'duplicate' | 'ignored';
  * through the dispatcher, and tests may call `handleEvent` directly.
  */
 export class Bot {
-  private readonly documents: DocumentService;
   private readonly identity = new SingleFlight<string>();
   private botOpenId: string | undefined;
 
-  constructor(private readonly deps: BotDeps) {
-    this.documents = new DocumentService(deps.feishu, deps.cache, deps.logger);
-  }
+  constructor(private readonly deps: BotDeps) {}
 
   async handleEvent(envelope: EventEnvelope): Promise<void> {
     const type = envelope.header.event_type;
@@ -119,7 +115,13 @@ export class Bot {
           case 'help':
             return ctx.reply(buildHelpCard());
           case 'stats':
-            return runStats(ctx, command.links, this.documents);
+            return runStats(ctx, command.links, this.deps.documents);
+          case 'viewers':
+          case 'likes':
+            return runPeopleCommand(command.name, ctx, command.link, this.deps);
+          case 'workplace':
+          case 'app':
+            return runTenantCommand(ctx, command, this.deps);
         }
       }
     }

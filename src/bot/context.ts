@@ -18,15 +18,18 @@ export interface MessageContext {
   readonly log: Logger;
   /** Reply to the user's message with a card. Idempotent across retries of the same event. */
   reply(card: Card): Promise<void>;
+  /** Send a card to the sender in a private chat (lists that name people, asked for in a group). */
+  sendPrivately(card: Card): Promise<void>;
 }
 
 /**
  * Feishu makes a send idempotent for an hour when it carries the same `uuid` (≤ 50 chars), so deriving the uuid
- * from the message id and the reply's position means a retried handler can never post the same card twice.
+ * from the message id and the send's position (`r1`, `r2`, … for replies, `p1`, … for private sends) means a
+ * retried handler can never post the same card twice.
  * https://open.feishu.cn/document/server-docs/im-v1/message/reply
  */
-export function replyUuid(messageId: string, index: number): string {
-  const uuid = `${messageId}-r${index}`;
+export function replyUuid(messageId: string, suffix: string): string {
+  const uuid = `${messageId}-${suffix}`;
   return uuid.length <= 50 ? uuid : createHash('sha256').update(uuid).digest('hex').slice(0, 48);
 }
 
@@ -42,6 +45,15 @@ export function createMessageContext(deps: {
   const messageId = event.message.message_id;
   const log = deps.log.child({ event_id: deps.eventId, message_id: messageId });
   let replies = 0;
+  let privates = 0;
+  const checkSize = (card: Card): boolean => {
+    const size = cardByteSize(card);
+    if (size <= MAX_CARD_BYTES) return true;
+    // Feishu would answer 230025; the card builders are meant to make this impossible, so it is our bug.
+    log.error({ card_bytes: size }, 'card over the 30 KB limit not sent');
+    metrics.inc('fsb_replies_total', { outcome: 'too_large' });
+    return false;
+  };
   return {
     eventId: deps.eventId,
     messageId,
@@ -52,20 +64,24 @@ export function createMessageContext(deps: {
     log,
     async reply(card) {
       replies += 1;
-      const size = cardByteSize(card);
-      if (size > MAX_CARD_BYTES) {
-        // Feishu would answer 230025; the card builders are meant to make this impossible, so it is our bug.
-        log.error({ card_bytes: size }, 'card over the 30 KB limit not sent');
-        metrics.inc('fsb_replies_total', { outcome: 'too_large' });
-        return;
-      }
+      if (!checkSize(card)) return;
       try {
-        await feishu.replyCard(messageId, card, replyUuid(messageId, replies));
+        await feishu.replyCard(messageId, card, replyUuid(messageId, `r${replies}`), {
+          chatId: event.message.chat_id,
+        });
         metrics.inc('fsb_replies_total', { outcome: 'sent' });
       } catch (err) {
         metrics.inc('fsb_replies_total', { outcome: 'failed' });
         throw err;
       }
+    },
+    async sendPrivately(card) {
+      privates += 1;
+      const openId = event.sender.sender_id?.open_id;
+      if (!openId) throw new Error('sender has no open_id');
+      if (!checkSize(card)) return;
+      await feishu.sendCard(openId, card, replyUuid(messageId, `p${privates}`), { receiveIdType: 'open_id' });
+      metrics.inc('fsb_replies_total', { outcome: 'sent' });
     },
   };
 }

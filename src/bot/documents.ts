@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { NotADocumentError, NotFeishuLinkError } from '../errors.js';
+import { FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
 import type { FeishuClient } from '../feishu/client.js';
 import { parseDocLink } from '../feishu/doc-link.js';
-import type { DocRef, FileStatistics } from '../feishu/types.js';
-import type { JsonCache } from '../store/cache.js';
+import type { DocLike, DocRef, FileStatistics, Page, ViewRecord } from '../feishu/types.js';
+import { cachedResult, type JsonCache } from '../store/cache.js';
 
 /** A link resolved to a concrete document, with whatever title we learnt on the way. */
 export interface ResolvedDoc extends DocRef {
@@ -26,7 +26,28 @@ export const CACHE_TTL = {
   /** A wiki node keeps its object for its whole life; an hour bounds the damage of a moved node. */
   wikiNode: 60 * 60_000,
   title: 10 * 60_000,
+  /** Who viewed / liked: fresh enough for a person paging through, cheap on the 5/s likes limit. */
+  people: 2 * 60_000,
 } as const;
+
+/**
+ * Answers that will not change in the next half minute (the document does not exist, the token and type do not
+ * match) are remembered briefly, so a chat repeating a bad link does not spend rate limit on it. Permission errors
+ * are not: the fix (adding the bot to the document) should work on the very next try.
+ */
+const PERMANENT_ERRORS = new Set([1069602, 1069604, 1061002, 1061003, 1061007, 131005]);
+export const ERROR_TTL_MS = 30_000;
+
+export function errorTtlMs(err: unknown): number {
+  return err instanceof FeishuApiError && PERMANENT_ERRORS.has(err.feishuCode) ? ERROR_TTL_MS : 0;
+}
+
+export type PeopleKind = 'viewers' | 'likes';
+export type PeoplePage<K extends PeopleKind> = Page<K extends 'viewers' ? ViewRecord : DocLike>;
+
+/** Likes exist only for these types (drive/v2 likes accepts doc, docx and file). */
+export const LIKEABLE_TYPES: ReadonlySet<string> = new Set(['doc', 'docx', 'file']);
+export const PEOPLE_PAGE_SIZE = 20;
 
 /**
  * Turns links into documents and documents into figures, through the cache. Concurrent identical requests share
@@ -48,10 +69,11 @@ export class DocumentService {
 
     // Wiki links carry a node token, not the document's: resolve through get_node (100/min, so cache it).
     // https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node
-    const { value: node } = await this.cache.getOrLoad(
+    const { value: node } = await cachedResult(
+      this.cache,
       `wiki:${parsed.token}`,
       () => this.feishu.getWikiNode(parsed.token),
-      { ttlMs: CACHE_TTL.wikiNode },
+      { ttlMs: CACHE_TTL.wikiNode, errorTtlMs },
     );
     return {
       token: node.objToken,
@@ -62,12 +84,40 @@ export class DocumentService {
   }
 
   async statistics(doc: DocRef, opts: { refresh?: boolean } = {}): Promise<DocumentStatistics> {
-    const { value, cached, storedAt } = await this.cache.getOrLoad(
+    const { value, cached, storedAt } = await cachedResult(
+      this.cache,
       `stats:${doc.type}:${doc.token}`,
       () => this.feishu.getFileStatistics(doc),
-      { ttlMs: CACHE_TTL.statistics, ...(opts.refresh ? { refresh: true } : {}) },
+      { ttlMs: CACHE_TTL.statistics, errorTtlMs, ...(opts.refresh ? { refresh: true } : {}) },
     );
     return { stats: value, fetchedAt: new Date(storedAt), cached };
+  }
+
+  /** One page of who viewed / who liked, most recent first. `pageToken` undefined → the first page. */
+  async peoplePage<K extends PeopleKind>(
+    kind: K,
+    doc: DocRef,
+    pageToken: string | undefined,
+    opts: { refresh?: boolean } = {},
+  ): Promise<PeoplePage<K>> {
+    const load = (): Promise<Page<ViewRecord> | Page<DocLike>> =>
+      kind === 'viewers'
+        ? this.feishu.listViewRecords(doc, {
+            pageSize: PEOPLE_PAGE_SIZE,
+            ...(pageToken ? { pageToken } : {}),
+          })
+        : this.feishu.listLikes(doc, { pageSize: PEOPLE_PAGE_SIZE, ...(pageToken ? { pageToken } : {}) });
+    const { value } = await cachedResult(
+      this.cache,
+      `${kind}:${doc.type}:${doc.token}:${pageToken ?? 'first'}`,
+      load,
+      {
+        ttlMs: CACHE_TTL.people,
+        errorTtlMs,
+        ...(opts.refresh ? { refresh: true } : {}),
+      },
+    );
+    return value as PeoplePage<K>;
   }
 
   /**

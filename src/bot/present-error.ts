@@ -42,7 +42,7 @@ export function presentError(err: unknown, log: Logger, context: { docUrl?: stri
   }
   if (err instanceof CommandUsageError) {
     log.info({ command: err.command, problem: err.problem }, 'command usage error');
-    return buildUsageCard({ command: err.command, problem: err.problem });
+    return buildUsageCard({ command: err.command, problem: err.problem, detail: err.detail });
   }
   // Anything else is a bug: give the user an id they can quote and the operator the stack under the same id.
   const errorId = randomBytes(4).toString('hex');

@@ -3,9 +3,11 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createFeishuClient, type FeishuClient } from '../feishu/client.js';
+import { createRateLimiter, type RateLimitTable } from '../feishu/rate-limits.js';
 import { Metrics } from '../metrics.js';
 import { JsonCache } from '../store/cache.js';
 import { createStore } from '../store/create-store.js';
+import { RedisStore } from '../store/redis-store.js';
 import type { Store } from '../store/store.js';
 
 declare module 'fastify' {
@@ -23,6 +25,8 @@ export interface ServiceOverrides {
   store?: Store;
   feishu?: FeishuClient;
   metrics?: Metrics;
+  /** Tests replace the documented Feishu limits with small ones. */
+  rateLimits?: RateLimitTable;
 }
 
 /** Config and metrics: no dependencies, nothing to close. */
@@ -42,28 +46,28 @@ export const storePlugin = fp<{ store?: Store }>(
   async (app, opts) => {
     const store = opts.store ?? (await createStore({ redisUrl: app.config.redisUrl, logger: app.log }));
     app.decorate('store', store);
-    app.decorate('cache', new JsonCache(store));
+    app.decorate('cache', new JsonCache(store, { logger: rootLogger(app).child({ component: 'cache' }) }));
     if (!opts.store) app.addHook('onClose', async () => store.close());
   },
   { name: 'store', dependencies: ['config'] },
 );
 
-/** The Feishu Open Platform client (token cache, retries, redacting logger). */
-export const feishuPlugin = fp<{ feishu?: FeishuClient }>(
+/** The Feishu Open Platform client (token cache, retries, shared rate limits, redacting logger). */
+export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTable }>(
   async (app, opts) => {
     const { appId, appSecret, domain } = app.config.feishu;
-    const feishu =
-      opts.feishu ??
-      createFeishuClient({
-        appId,
-        appSecret,
-        domain,
-        logger: rootLogger(app).child({ component: 'feishu' }),
-      });
+    const logger = rootLogger(app).child({ component: 'feishu' });
+    // With Redis every replica draws from one budget per endpoint; in memory the budget is this process's.
+    const rateLimiter = createRateLimiter({
+      ...(app.store instanceof RedisStore ? { redis: app.store.client } : {}),
+      ...(opts.rateLimits ? { table: opts.rateLimits } : {}),
+      logger,
+    });
+    const feishu = opts.feishu ?? createFeishuClient({ appId, appSecret, domain, logger, rateLimiter });
     app.decorate('feishu', feishu);
     if (!opts.feishu) app.addHook('onClose', async () => feishu.close());
   },
-  { name: 'feishu', dependencies: ['config'] },
+  { name: 'feishu', dependencies: ['config', 'store'] },
 );
 
 /**

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { buildStatsCard, type Card } from '../../../cards/index.js';
+import { buildStatsCard, type Card, type CardAction } from '../../../cards/index.js';
+import { type ChatKind, encodeAction, toActionDoc } from '../actions.js';
 import type { MessageContext } from '../context.js';
-import type { DocumentService } from '../documents.js';
+import { type DocumentService, LIKEABLE_TYPES, type ResolvedDoc } from '../documents.js';
 import { presentError } from '../present-error.js';
 
 /**
@@ -13,32 +14,62 @@ export async function runStats(
   links: readonly string[],
   documents: DocumentService,
 ): Promise<void> {
-  const cards = await Promise.all(links.map((link) => buildStatsReply(link, documents, ctx.log)));
+  const chat: ChatKind = ctx.chatType === 'p2p' ? 'p' : 'g';
+  const cards = await Promise.all(links.map((link) => buildStatsReply(link, documents, ctx.log, { chat })));
   for (const card of cards) await ctx.reply(card);
 }
 
 /** Never throws: a failure for one link becomes that link's error card. */
 export async function buildStatsReply(
-  link: string,
+  link: string | ResolvedDoc,
   documents: DocumentService,
   log: Logger,
-  opts: { refresh?: boolean } = {},
+  opts: { refresh?: boolean; chat: ChatKind },
 ): Promise<Card> {
   let docUrl: string | undefined;
   try {
-    const doc = await documents.resolve(link);
+    const doc = typeof link === 'string' ? await documents.resolve(link) : link;
     docUrl = doc.url;
     const [figures, title] = await Promise.all([
-      documents.statistics(doc, opts),
+      documents.statistics(doc, opts.refresh ? { refresh: true } : {}),
       doc.title ? Promise.resolve(doc.title) : documents.title(doc),
     ]);
-    log.info({ doc_type: doc.type, cached: figures.cached }, 'stats answered');
+    log.info(
+      { doc_type: doc.type, cached: figures.cached, refresh: Boolean(opts.refresh) },
+      'stats answered',
+    );
     return buildStatsCard({
       doc: { url: doc.url, token: doc.token, type: doc.type, ...(title ? { title } : {}) },
       stats: figures.stats,
       fetchedAt: figures.fetchedAt,
+      actions: statsActions({ ...doc, ...(title ? { title } : {}) }, opts.chat),
     });
   } catch (err) {
     return presentError(err, log, docUrl ? { docUrl } : {});
   }
+}
+
+/** The stats card is the hub for one document: refresh it, or drill into who viewed / liked it. */
+function statsActions(doc: ResolvedDoc, chat: ChatKind): CardAction[] {
+  const d = toActionDoc(doc);
+  const actions: CardAction[] = [
+    {
+      key: 'refresh',
+      label: { zh: '刷新', en: 'Refresh' },
+      value: encodeAction({ v: 1, a: 'refresh', d, c: chat }),
+    },
+    {
+      key: 'viewers',
+      label: { zh: '谁看过', en: 'Viewers' },
+      value: encodeAction({ v: 1, a: 'viewers', d, c: chat }),
+    },
+  ];
+  if (LIKEABLE_TYPES.has(doc.type)) {
+    actions.push({
+      key: 'likes',
+      label: { zh: '谁点赞', en: 'Likes' },
+      value: encodeAction({ v: 1, a: 'likes', d, c: chat }),
+    });
+  }
+  return actions;
 }

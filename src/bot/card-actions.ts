@@ -1,0 +1,216 @@
+import type { Logger } from 'pino';
+import { type Bilingual, type Card, explainFeishuCode } from '../../cards/index.js';
+import { FeishuApiError } from '../errors.js';
+import type { FeishuClient } from '../feishu/client.js';
+import type { CardActionEvent, EventEnvelope } from '../feishu/events.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import type { AccessDecision } from './access.js';
+import { type CardAction, decodeAction, fromActionDoc } from './actions.js';
+import { replyUuid } from './context.js';
+import { claimDelivery } from './dedupe.js';
+import { LIKEABLE_TYPES, type PeopleKind } from './documents.js';
+import { buildPeopleCard, type PeopleDeps, StalePageError } from './handlers/people.js';
+import { buildStatsReply } from './handlers/stats.js';
+import { buildAppReply, buildWorkplaceReply, type TenantDeps } from './handlers/tenant.js';
+
+/** `{toast, card}` answer to `card.action.trigger`. https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication */
+export interface CardCallbackAnswer {
+  toast?: Toast;
+  card?: { type: 'raw'; data: Card };
+}
+
+export interface Toast {
+  type: 'info' | 'success' | 'warning' | 'error';
+  content: string;
+  i18n: { zh_cn: string; en_us: string };
+}
+
+export interface CardActionDeps extends PeopleDeps, TenantDeps {
+  feishu: FeishuClient;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Button clicks. Every click is re-checked for the person who clicked (in a group that is often not the person who
+ * asked), answered with the updated card when the work is quick, and never shows a people list to a whole group.
+ */
+export class CardActions {
+  constructor(private readonly deps: CardActionDeps) {}
+
+  async handle(envelope: EventEnvelope): Promise<CardCallbackAnswer> {
+    const event = envelope.event as CardActionEvent;
+    const eventId = envelope.header.event_id;
+    const log = this.deps.logger.child({ event_id: eventId, message_id: event?.context?.open_message_id });
+    const action = decodeAction(event?.action?.value);
+    if (!action) {
+      this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'stale' });
+      log.info('card action not recognised (stale or foreign card)');
+      return toast('error', {
+        en: 'This card is out of date. Send the command again.',
+        zh: '这张卡片已过期，请重新发送命令。',
+      });
+    }
+    if (!(await claimDelivery(this.deps.store, { eventId }))) {
+      this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'duplicate' });
+      return {};
+    }
+    this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'handled' });
+    this.deps.metrics.inc('fsb_commands_total', { command: `button:${action.a}` });
+    const operator = event.operator?.open_id;
+    try {
+      return await this.run(action, operator, eventId, log);
+    } catch (err) {
+      return errorToast(err, log);
+    }
+  }
+
+  private async run(
+    action: CardAction,
+    operator: string | undefined,
+    eventId: string,
+    log: Logger,
+  ): Promise<CardCallbackAnswer> {
+    const { deps } = this;
+    switch (action.a) {
+      case 'refresh':
+      case 'back': {
+        // Aggregate statistics are open to anyone in the chat: no access check.
+        const doc = fromActionDoc(action.d);
+        const card = await buildStatsReply(doc, deps.documents, log, {
+          chat: action.c,
+          ...(action.a === 'refresh' ? { refresh: true } : {}),
+        });
+        return action.a === 'refresh'
+          ? { ...toast('success', { en: 'Updated', zh: '已刷新' }), card: raw(card) }
+          : { card: raw(card) };
+      }
+      case 'viewers':
+      case 'likes':
+        return this.people(action, operator, eventId, log);
+      case 'workplace':
+      case 'app': {
+        if (!deps.access.canSeeTenantData(operator).allowed)
+          return deniedToast(action.a, { allowed: false, reason: 'not_allowed' });
+        const card =
+          action.a === 'workplace'
+            ? await buildWorkplaceReply(action.r, deps, { refresh: true })
+            : await buildAppReply(
+                {
+                  appId: action.q.appId,
+                  cycle: action.q.cycle,
+                  date: action.q.date,
+                  ability: action.q.ability,
+                  ...(action.q.dept ? { departmentId: action.q.dept } : {}),
+                },
+                deps,
+                { refresh: true },
+              );
+        return { ...toast('success', { en: 'Updated', zh: '已刷新' }), card: raw(card) };
+      }
+    }
+  }
+
+  private async people(
+    action: Extract<CardAction, { a: PeopleKind }>,
+    operator: string | undefined,
+    eventId: string,
+    log: Logger,
+  ): Promise<CardCallbackAnswer> {
+    const { deps } = this;
+    const doc = fromActionDoc(action.d);
+    if (action.a === 'likes' && !LIKEABLE_TYPES.has(doc.type)) {
+      return toast('warning', {
+        en: 'Likes are not available for this document type.',
+        zh: '该类型的文档不支持点赞。',
+      });
+    }
+    const decision = await deps.access.canSeePeople(doc, operator);
+    if (!decision.allowed) {
+      log.info({ kind: action.a, reason: decision.reason }, 'people list denied on click');
+      return deniedToast(action.a, decision);
+    }
+
+    if (action.c === 'g') {
+      // A group card is shared by everyone in the chat: updating it would show the list to all of them.
+      if (!operator) return deniedToast(action.a, { allowed: false, reason: 'not_allowed' });
+      const card = await buildPeopleCard(action.a, doc, 'p', deps, {});
+      await deps.feishu.sendCard(operator, card, replyUuid(eventId, 'p1'), { receiveIdType: 'open_id' });
+      return toast('success', {
+        en: 'Sent to you in a private chat with the bot.',
+        zh: '已通过与机器人的单聊私下发送给你。',
+      });
+    }
+
+    try {
+      const card = await buildPeopleCard(action.a, doc, 'p', deps, {
+        ...(action.s ? { sessionId: action.s } : {}),
+        ...(action.i !== undefined ? { index: action.i } : {}),
+      });
+      return { card: raw(card) };
+    } catch (err) {
+      if (!(err instanceof StalePageError)) throw err;
+      const card = await buildPeopleCard(action.a, doc, 'p', deps, {});
+      return {
+        ...toast('warning', {
+          en: 'That page has expired; showing the first page.',
+          zh: '该页已过期，已回到第一页。',
+        }),
+        card: raw(card),
+      };
+    }
+  }
+}
+
+function raw(card: Card): { type: 'raw'; data: Card } {
+  return { type: 'raw', data: card };
+}
+
+export function toast(type: Toast['type'], text: Bilingual): { toast: Toast } {
+  return { toast: { type, content: text.en, i18n: { zh_cn: text.zh, en_us: text.en } } };
+}
+
+function deniedToast(
+  what: PeopleKind | 'workplace' | 'app',
+  decision: Exclude<AccessDecision, { allowed: true }>,
+): CardCallbackAnswer {
+  if (decision.reason === 'missing_scope') {
+    return toast('error', {
+      en: `The bot cannot check document permissions: an admin must add the ${decision.scope} scope.`,
+      zh: `机器人无法检查文档权限：需要管理员为应用开通 ${decision.scope} 权限。`,
+    });
+  }
+  if (decision.reason === 'cannot_verify') {
+    return toast('error', {
+      en: 'Could not check your access to this document. Try again in a moment.',
+      zh: '暂时无法确认你对该文档的权限，请稍后再试。',
+    });
+  }
+  return what === 'workplace' || what === 'app'
+    ? toast('error', {
+        en: 'Only bot admins can see tenant-wide usage.',
+        zh: '只有机器人管理员可以查看企业级使用数据。',
+      })
+    : toast('error', {
+        en: 'Only the document owner, people with full access and bot admins can see who viewed or liked it.',
+        zh: '只有文档所有者、拥有“可管理”权限的协作者和机器人管理员可以查看访问者和点赞者。',
+      });
+}
+
+function errorToast(err: unknown, log: Logger): CardCallbackAnswer {
+  if (err instanceof FeishuApiError) {
+    log.warn(
+      { endpoint: err.endpoint, feishu_code: err.feishuCode, log_id: err.logId },
+      'card action failed at Feishu',
+    );
+    const explained = explainFeishuCode(err.feishuCode);
+    return toast('error', {
+      en: `${explained?.title.en ?? 'Feishu returned an error'} (${err.feishuCode})`,
+      zh: `${explained?.title.zh ?? '飞书返回错误'}（${err.feishuCode}）`,
+    });
+  }
+  log.error({ err }, 'card action failed');
+  return toast('error', { en: 'Something went wrong. Please try again.', zh: '出错了，请重试。' });
+}
