@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FeishuEmulator, type SentMessage, startFeishuEmulator } from './emulator/feishu-emulator.js';
 import { botMention, cardActionEvent, makeLikes, makeViewers, messageEvent } from './emulator/fixtures.js';
-import { cardText, startTestBot, type TestBot } from './helper.js';
+import { buttons, buttonValue, cardText, startTestBot, type TestBot } from './helper.js';
 
 const OWNER = 'ou_owner00000000000000000000001';
 const EDITOR_FULL = 'ou_fullaccess0000000000000000002';
@@ -49,30 +49,6 @@ afterAll(async () => {
   await bot?.close();
   await emulator?.close();
 });
-
-/** Every callback value on a card's buttons, by button element id. */
-function buttons(card: unknown): Map<string, Record<string, unknown>> {
-  const found = new Map<string, Record<string, unknown>>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      const el = node as Record<string, unknown>;
-      if (el.tag === 'button' && Array.isArray(el.behaviors)) {
-        for (const b of el.behaviors as Array<Record<string, unknown>>) {
-          if (b.type === 'callback') found.set(String(el.element_id), b.value as Record<string, unknown>);
-        }
-      }
-      Object.values(el).forEach(walk);
-    }
-  };
-  walk(card);
-  return found;
-}
-
-function buttonValue(card: unknown, pattern: RegExp): Record<string, unknown> {
-  for (const [id, value] of buttons(card)) if (pattern.test(id)) return value;
-  throw new Error(`no button matching ${pattern} among ${[...buttons(card).keys()].join(', ')}`);
-}
 
 async function ask(text: string, sender: string, opts: { group?: boolean } = {}): Promise<SentMessage[]> {
   const before = emulator.messages.length;
@@ -281,5 +257,35 @@ describe('likes <link>', () => {
     const [message] = await ask(`likes https://acme.feishu.cn/sheets/${SHEET}`, OWNER);
     expect(cardText(message?.content)).toMatch(/not available|不支持/);
     expect(emulator.callsTo('GET', /\/likes$/)).toHaveLength(0);
+  });
+});
+
+describe('slow card callbacks', () => {
+  it('answers with a toast within the deadline and updates the card by PATCH when the work is done', async () => {
+    const slow = await startTestBot({ emulator, env: { BOT_ADMINS: ADMIN }, cardDeadlineMs: 50 });
+    try {
+      await slow.deliver(messageEvent({ text: `stats ${DOC_URL}`, senderOpenId: OWNER }));
+      const [card] = await emulator.waitForMessages(1);
+      emulator.setLatency(300);
+      const started = performance.now();
+      const answer = await slow.click(
+        cardActionEvent({
+          operatorOpenId: OWNER,
+          value: buttonValue(card?.content, /refresh/i),
+          openMessageId: card?.messageId ?? '',
+          openChatId: 'oc_p2p',
+        }),
+      );
+      expect(performance.now() - started).toBeLessThan(300);
+      expect(answer.body.toast?.type).toBe('info');
+      expect(answer.body.card).toBeUndefined();
+      await slow.settle();
+      const patches = emulator.callsTo('PATCH', `/im/v1/messages/${card?.messageId}`);
+      expect(patches).toHaveLength(1);
+      expect(emulator.messages[0]?.updatedAt).toBeDefined();
+    } finally {
+      emulator.setLatency(0);
+      await slow.close();
+    }
   });
 });

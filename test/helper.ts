@@ -136,3 +136,27 @@ export function cardText(card: unknown): string {
   walk(card);
   return parts.join('\n');
 }
+
+/** Every callback value on a card's buttons, by button element id. */
+export function buttons(card: unknown): Map<string, Record<string, unknown>> {
+  const found = new Map<string, Record<string, unknown>>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const el = node as Record<string, unknown>;
+      if (el.tag === 'button' && Array.isArray(el.behaviors)) {
+        for (const b of el.behaviors as Array<Record<string, unknown>>) {
+          if (b.type === 'callback') found.set(String(el.element_id), b.value as Record<string, unknown>);
+        }
+      }
+      Object.values(el).forEach(walk);
+    }
+  };
+  walk(card);
+  return found;
+}
+
+export function buttonValue(card: unknown, pattern: RegExp): Record<string, unknown> {
+  for (const [id, value] of buttons(card)) if (pattern.test(id)) return value;
+  throw new Error(`no button matching ${pattern} among ${[...buttons(card).keys()].join(', ')}`);
+}
