@@ -289,3 +289,37 @@ describe('slow card callbacks', () => {
     }
   });
 });
+
+describe('card callback verification', () => {
+  it('rejects a callback signed with another key (401) and changes nothing', async () => {
+    const { buildEncryptedRequest } = await import('./emulator/fixtures.js');
+    const forged = buildEncryptedRequest(
+      cardActionEvent({
+        operatorOpenId: OWNER,
+        value: { v: 1, a: 'viewers', d: { t: DOC, y: 'docx', u: DOC_URL }, c: 'g' },
+        openMessageId: 'om_forged',
+        openChatId: 'oc_group',
+      }),
+      'not-the-encrypt-key',
+    );
+    const res = await fetch(`${bot.url}/webhook/card`, {
+      method: 'POST',
+      headers: forged.headers,
+      body: forged.body,
+    });
+    expect(res.status).toBe(401);
+    await bot.settle();
+    expect(emulator.calls).toHaveLength(0);
+  });
+});
+
+describe('help', () => {
+  it('lists every command with its permission, in both languages', async () => {
+    const [message] = await ask('help', STRANGER);
+    const text = cardText(message?.content);
+    for (const word of ['stats', 'viewers', 'likes', 'workplace', 'app']) expect(text).toContain(word);
+    expect(text).toContain('drive:file:view_record:readonly');
+    expect(text).toContain('workplace:workplace_using_data:read');
+    expect(text).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
