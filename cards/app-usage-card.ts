@@ -10,9 +10,9 @@ import {
   buttonRow,
   type Card,
   type CardElement,
-  type ColumnElement,
   callbackButton,
   escapeMarkdown,
+  figureColumn,
   formatCount,
   greyNote,
   localDateTimeText,
@@ -125,25 +125,6 @@ function presentMetrics(metrics: AppUsageCardInput['metrics']): Array<[string, n
   return present.sort((a, b) => rank(a[0]) - rank(b[0]));
 }
 
-function figureColumn(id: string, value: number, label: Bilingual): ColumnElement {
-  return {
-    tag: 'column',
-    element_id: id,
-    width: 'weighted',
-    weight: 1,
-    background_style: 'grey-50',
-    padding: '12px',
-    vertical_spacing: '2px',
-    elements: [
-      markdown(sameInBoth(`**${formatCount(value)}**`), { text_size: 'heading-1', text_align: 'center' }),
-      markdown(
-        { zh: `<font color='grey'>${label.zh}</font>`, en: `<font color='grey'>${label.en}</font>` },
-        { text_size: 'notation', text_align: 'center' },
-      ),
-    ],
-  };
-}
-
 function describePeriod(input: AppUsageCardInput): Bilingual {
   const date = markdownDay(input.query.date);
   const end = markdownDay(input.periodEnd);
@@ -243,7 +224,11 @@ export function buildAppUsageCard(input: AppUsageCardInput): Card {
       flex_mode: 'bisect',
       horizontal_spacing: '8px',
       columns: infos.map(({ name, value, info }, index) =>
-        figureColumn(/^[a-z_]{1,14}$/.test(name) ? `m_${name}` : `m_x${index}`, value, info.label),
+        figureColumn(
+          /^[a-z_]{1,14}$/.test(name) ? `m_${name}` : `m_x${index}`,
+          formatCount(value),
+          info.label,
+        ),
       ),
     });
     // One list, one line per figure: a lone `\n` is a soft break that clients may drop, list items are not.

@@ -14,6 +14,7 @@ import {
   markdown,
   type PlainTextElement,
   plainText,
+  sameInBoth,
   toI18nContent,
 } from './i18n.js';
 
@@ -335,5 +336,25 @@ export function buttonRow(buttons: readonly ButtonElement[]): ColumnSetElement {
     flex_mode: 'flow',
     horizontal_spacing: '8px',
     columns: buttons.map((button) => ({ tag: 'column', width: 'auto', elements: [button] })),
+  };
+}
+
+/** One big figure with its label under it: a tile in a row of key numbers (stats, app usage). */
+export function figureColumn(id: string, value: string, label: Bilingual): ColumnElement {
+  return {
+    tag: 'column',
+    element_id: id,
+    width: 'weighted',
+    weight: 1,
+    background_style: 'grey-50',
+    padding: '12px',
+    vertical_spacing: '2px',
+    elements: [
+      markdown(sameInBoth(`**${value}**`), { text_size: 'heading-1', text_align: 'center' }),
+      markdown(
+        { zh: `<font color='grey'>${label.zh}</font>`, en: `<font color='grey'>${label.en}</font>` },
+        { text_size: 'notation', text_align: 'center' },
+      ),
+    ],
   };
 }

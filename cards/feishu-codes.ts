@@ -35,6 +35,17 @@ const CHECK_LINK: Bilingual = numberedSteps([
 
 // 1069603's fix as published: "…" → "More" → "Add document app", and the app only shows up in that
 // search once it has a docs scope. https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get
+/** 1061007 (likes) and 1063005 (permissions) say the same thing. */
+const DOCUMENT_DELETED = entry(
+  { zh: '文档已被删除', en: 'Document deleted' },
+  { zh: '该文档已被删除。', en: 'This document has been deleted.' },
+  {
+    zh: '如需恢复，请文档所有者从回收站还原。',
+    en: 'If it should exist, its owner can restore it from the trash.',
+  },
+  false,
+);
+
 const ADD_DOCUMENT_APP: Bilingual = {
   zh: '打开文档，点击右上角「…」→「更多」→「添加文档应用」，搜索本机器人并授予「可管理」权限。应用需已开通至少一个云文档权限，才能在搜索中找到。',
   en: 'Open the document, click "…" (top right) → "More" → "Add document app", search for this bot and give it manage permission. The app only appears in that search once it has at least one docs scope enabled.',
@@ -196,15 +207,7 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
   ],
   [
     1061007,
-    entry(
-      { zh: '文档已被删除', en: 'Document deleted' },
-      { zh: '该文档已被删除。', en: 'This document has been deleted.' },
-      {
-        zh: '如需恢复，请文档所有者从回收站还原。',
-        en: 'If it should exist, its owner can restore it from the trash.',
-      },
-      false,
-    ),
+    DOCUMENT_DELETED,
   ],
 
   // Wiki node resolution. https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node
@@ -446,15 +449,7 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
   ],
   [
     1063005,
-    entry(
-      { zh: '文档已被删除', en: 'Document deleted' },
-      { zh: '该文档已被删除。', en: 'This document has been deleted.' },
-      {
-        zh: '如需恢复，请文档所有者从回收站还原。',
-        en: 'If it should exist, its owner can restore it from the trash.',
-      },
-      false,
-    ),
+    DOCUMENT_DELETED,
   ],
   [
     1063006,

@@ -8,8 +8,8 @@ import {
   buttonRow,
   type Card,
   type CardElement,
-  type ColumnElement,
   callbackButton,
+  figureColumn,
   formatCount,
   formatUtc,
   greyNote,
@@ -63,25 +63,6 @@ export function describeDocType(type: string): Bilingual {
 /** `like_count = -1`: the document type has no likes (only doc, docx and file do). */
 function likesSupported(stats: FileStatistics): boolean {
   return stats.likeCount >= 0;
-}
-
-function figureColumn(id: string, value: string, label: Bilingual): ColumnElement {
-  return {
-    tag: 'column',
-    element_id: id,
-    width: 'weighted',
-    weight: 1,
-    background_style: 'grey-50',
-    padding: '12px',
-    vertical_spacing: '2px',
-    elements: [
-      markdown(sameInBoth(`**${value}**`), { text_size: 'heading-1', text_align: 'center' }),
-      markdown(
-        { zh: `<font color='grey'>${label.zh}</font>`, en: `<font color='grey'>${label.en}</font>` },
-        { text_size: 'notation', text_align: 'center' },
-      ),
-    ],
-  };
 }
 
 function buildFigures(stats: FileStatistics): CardElement {
