@@ -205,10 +205,7 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       false,
     ),
   ],
-  [
-    1061007,
-    DOCUMENT_DELETED,
-  ],
+  [1061007, DOCUMENT_DELETED],
 
   // Wiki node resolution. https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node
   [
@@ -447,10 +444,7 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       false,
     ),
   ],
-  [
-    1063005,
-    DOCUMENT_DELETED,
-  ],
+  [1063005, DOCUMENT_DELETED],
   [
     1063006,
     entry(
