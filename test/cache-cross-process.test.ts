@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JsonCache, type JsonCacheOptions } from '../src/store/cache.js';
 import { RedisStore } from '../src/store/redis-store.js';
+import { fileStatistics } from './fixtures/feishu-bodies.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 
 /**
@@ -8,21 +9,6 @@ import { type FreshRedisDb, freshRedisDb } from './redis.js';
  * is all a second process would share with the first. The in-process single flight cannot help here, so
  * every "exactly one load" below is the store lock's doing.
  */
-
-/** The `data` of drive.v1.fileStatistics.get (https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get). */
-const fileStatistics = (uv: number) => ({
-  file_token: 'doccnfYZzTlvXqZIGTdAHKabcef',
-  file_type: 'doc',
-  statistics: {
-    uv,
-    pv: 15,
-    like_count: 2,
-    timestamp: 1627367349,
-    uv_today: 1,
-    pv_today: 1,
-    like_count_today: 1,
-  },
-});
 
 const KEY = 'stats:doc:doccnfYZzTlvXqZIGTdAHKabcef';
 const LOCK_KEY = `fsb:cache:lock:${KEY}`;

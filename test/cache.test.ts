@@ -5,25 +5,8 @@ import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';
 import { SingleFlight } from '../src/util/single-flight.js';
+import { fileStatistics } from './fixtures/feishu-bodies.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
-
-/**
- * The `data` of the documented response of drive.v1.fileStatistics.get
- * (https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get), with `uv` varied per load.
- */
-const fileStatistics = (uv: number) => ({
-  file_token: 'doccnfYZzTlvXqZIGTdAHKabcef',
-  file_type: 'doc',
-  statistics: {
-    uv,
-    pv: 15,
-    like_count: 2,
-    timestamp: 1627367349,
-    uv_today: 1,
-    pv_today: 1,
-    like_count_today: 1,
-  },
-});
 
 /**
  * What the client throws for the documented 1069604 answer of drive.v1.fileStatistics.get

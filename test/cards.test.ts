@@ -603,7 +603,7 @@ describe('every card', () => {
     }
     // Summary and header title are what the chat list and notifications show.
     expect(card.config.summary.i18n_content.zh_cn).not.toBe('');
-    expect(card.header.title.i18n_content?.zh_cn).toBeTruthy();
+    expect(card.header.title.i18n_content?.zh_cn).toMatch(/\S/);
   });
 
   it.each(CARDS)('%s stays within 200 components and 5 charts', (_name, card) => {
@@ -911,8 +911,8 @@ describe('explainFeishuCode', () => {
     const explanation = explainFeishuCode(code);
     expect(explanation).toBeDefined();
     for (const text of [explanation?.title, explanation?.meaning, explanation?.fix]) {
-      expect(text?.zh.trim()).toBeTruthy();
-      expect(text?.en.trim()).toBeTruthy();
+      expect(text?.zh).toMatch(/[\u4e00-\u9fff]/);
+      expect(text?.en).toMatch(/[A-Za-z]{3}/);
     }
   });
 
@@ -1421,8 +1421,8 @@ describe('error card for issue 3', () => {
     'knows the permission-members code %i',
     (code) => {
       const explanation = explainFeishuCode(code);
-      expect(explanation?.meaning.en).toBeTruthy();
-      expect(explanation?.meaning.zh).toBeTruthy();
+      expect(explanation?.meaning.en).toMatch(/[A-Za-z]{3}/);
+      expect(explanation?.meaning.zh).toMatch(/[\u4e00-\u9fff]/);
     },
   );
 });

@@ -218,7 +218,7 @@ describe('file statistics', () => {
       msg: 'forbidden',
       error: { log_id: expect.any(String) },
     });
-    expect((failed.headers as Record<string, string>)['x-tt-logid']).toBeTruthy();
+    expect((failed.headers as Record<string, string>)['x-tt-logid']).toMatch(/^\w{10,}$/);
   });
 });
 
