@@ -1,25 +1,17 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FeishuApiError } from '../src/errors.js';
-import {
-  createRateLimiter,
-  FEISHU_RATE_LIMITS,
-  planTier,
-  type RateLimiter,
-  type RateLimitTable,
-} from '../src/feishu/rate-limits.js';
+import { createRateLimiter, type RateLimiter, type RateLimitTable } from '../src/feishu/rate-limits.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 
 /**
- * Timing tests on a noisy 2-core machine: they count calls per window with slack and never assert exact
- * durations. "Window" below is the published one (N calls per D); the limiter must keep any span of D under N.
+ * "Window" below is the published one (N calls per D). The limiter must keep any span of D (in fact of
+ * D + margin, margin = max(25 ms, 2.5% of D)) at N calls or fewer, and should use all N.
+ * Fake-clock tests assert exact grant times; real-time tests run on a noisy 2-core machine and keep slack.
  */
-
-const FIVE_PER_HALF_SECOND: RateLimitTable = { burst: [{ points: 5, durationSec: 0.5 }] };
 
 /** Starts `count` acquires at once and returns when each resolved, in ms since the start. */
 async function acquireAll(limiter: RateLimiter, endpoint: string, count: number, scope?: string) {
@@ -45,9 +37,25 @@ function busiestSpan(times: number[], spanMs: number): number {
   return most;
 }
 
-/** Sleeps until just after a clock-aligned bucket of `bucketMs` starts, so a test owns a whole bucket. */
-async function waitForBucketStart(bucketMs: number): Promise<void> {
-  await delay(bucketMs - (Date.now() % bucketMs) + 5);
+/** The most calls in one clock-aligned window of `windowMs`: how the emulator (and maybe Feishu) counts. */
+function busiestFixedWindow(epochTimes: number[], windowMs: number): number {
+  const counts = new Map<number, number>();
+  for (const time of epochTimes) {
+    const window = Math.floor(time / windowMs);
+    counts.set(window, (counts.get(window) ?? 0) + 1);
+  }
+  return Math.max(0, ...counts.values());
+}
+
+/** Small seeded PRNG (mulberry32), so a failing arrival pattern can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function captureLogger() {
@@ -58,74 +66,158 @@ function captureLogger() {
       done();
     },
   });
-  return { logger: pino({ level: 'debug' }, stream), lines };
+  const entries = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+  return { logger: pino({ level: 'debug' }, stream), entries };
 }
 
-describe('planTier: the margin below each published limit', () => {
-  it('keeps every published tier at or under N in any span of D, at 80% of the rate or more', () => {
-    for (const tiers of Object.values(FEISHU_RATE_LIMITS)) {
-      for (const tier of tiers) {
-        const plan = planTier(tier);
-        const buckets = Math.round((tier.durationSec * 1000) / plan.bucketMs);
-        // A span of D overlaps at most buckets + 1 aligned buckets.
-        expect((buckets + 1) * plan.pointsPerBucket).toBeLessThanOrEqual(tier.points);
-        expect(buckets * plan.pointsPerBucket).toBeGreaterThanOrEqual(0.8 * tier.points);
-      }
+describe('createRateLimiter in memory, on a fake clock', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(1_700_000_000_000);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  /** Starts an acquire now; the returned promise gives the fake time it was granted at. */
+  function grantTime(limiter: RateLimiter, endpoint: string, scope?: string): Promise<number> {
+    return limiter.acquire(endpoint, scope).then(() => Date.now());
+  }
+
+  it('never lets more than N calls into any span of D, over many random arrival patterns', async () => {
+    const shapes = [
+      { points: 1, durationSec: 1 },
+      { points: 3, durationSec: 0.2 },
+      { points: 5, durationSec: 1 },
+      { points: 10, durationSec: 2.5 },
+      { points: 50, durationSec: 1 },
+    ];
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const random = seededRandom(seed);
+      const tier = shapes[seed % shapes.length] ?? { points: 1, durationSec: 1 };
+      const limiter = createRateLimiter({ table: { api: [tier] }, maxWaitMs: 3_600_000 });
+      const windowMs = tier.durationSec * 1000;
+      // Bursts and trickles: arrivals clustered at a few moments plus scattered ones, over ~4 windows.
+      const arrivals = Array.from({ length: tier.points * 4 + 7 }, () =>
+        random() < 0.5 ? Math.floor(random() * 4) * windowMs : Math.floor(random() * 4 * windowMs),
+      );
+      const start = Date.now();
+      const granted = Promise.all(
+        arrivals.map(
+          (at) =>
+            new Promise<number>((resolve) => {
+              setTimeout(() => resolve(grantTime(limiter, 'api')), at);
+            }),
+        ),
+      );
+      await vi.runAllTimersAsync();
+      const times = (await granted).map((time) => time - start);
+
+      expect(times, `seed ${seed}`).toHaveLength(arrivals.length);
+      expect(busiestSpan(times, windowMs), `seed ${seed}`).toBeLessThanOrEqual(tier.points);
+      // The margin too: the (i + N)th grant is at least D + 25 ms after the ith.
+      expect(busiestSpan(times, windowMs + 25), `seed ${seed}`).toBeLessThanOrEqual(tier.points);
     }
   });
 
-  it('spreads 5/s as one call every 250 ms and 1000/min as 100 calls every 6.7 s', () => {
-    expect(planTier({ points: 5, durationSec: 1 })).toEqual({ bucketMs: 250, pointsPerBucket: 1 });
-    const perMinute = planTier({ points: 1000, durationSec: 60 });
-    expect(perMinute.pointsPerBucket).toBe(100);
-    expect(perMinute.bucketMs).toBeCloseTo(60_000 / 9, 6);
+  it('grants the (N+1)th call the moment the oldest leaves the window plus margin, not at a bucket edge', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0); // no wake-up jitter: exact times
+    const limiter = createRateLimiter({ table: { api: [{ points: 5, durationSec: 1 }] } });
+    const start = Date.now();
+    const early = [grantTime(limiter, 'api'), grantTime(limiter, 'api')];
+    await vi.advanceTimersByTimeAsync(300);
+    const later = [grantTime(limiter, 'api'), grantTime(limiter, 'api'), grantTime(limiter, 'api')];
+    await vi.advanceTimersByTimeAsync(100);
+    const waiting = [grantTime(limiter, 'api'), grantTime(limiter, 'api'), grantTime(limiter, 'api')];
+
+    await vi.runAllTimersAsync();
+    const since = async (times: Promise<number>[]) => (await Promise.all(times)).map((t) => t - start);
+
+    expect(await since(early)).toEqual([0, 0]);
+    expect(await since(later)).toEqual([300, 300, 300]);
+    // The two calls at 0 leave at 1000 + 25 ms of margin; the third waiter takes the first call at 300's slot.
+    expect(await since(waiting)).toEqual([1025, 1025, 1325]);
   });
-});
 
-describe('createRateLimiter in memory', () => {
-  it('spreads 15 calls over more than two windows with never more than 5 in any window', async () => {
-    const limiter = createRateLimiter({ table: FIVE_PER_HALF_SECOND });
+  it('lets a whole minute of 1000/min through at once, then waits 60 s + 1.5 s of margin', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const limiter = createRateLimiter({
+      table: { api: [{ points: 1000, durationSec: 60 }] },
+      maxWaitMs: 120_000,
+    });
+    const start = Date.now();
 
-    const times = await acquireAll(limiter, 'burst', 15);
+    const times = Array.from({ length: 1002 }, () => grantTime(limiter, 'api'));
+    await vi.runAllTimersAsync();
+    const granted = (await Promise.all(times)).map((t) => t - start);
 
-    expect(Math.max(...times)).toBeGreaterThanOrEqual(1_000);
-    // 400 of the 500 ms: slack for event-loop lag between the grant and the timestamp.
-    expect(busiestSpan(times, 400)).toBeLessThanOrEqual(5);
+    expect(granted.filter((t) => t === 0)).toHaveLength(1000);
+    expect(granted.slice(1000)).toEqual([61_500, 61_500]);
   });
 
-  it('does not let the calls left in one window and the next window burst together at the edge', async () => {
-    // A fixed window opened by a lone call lets 4 more through just before it closes and 5 right after.
-    const limiter = createRateLimiter({ table: FIVE_PER_HALF_SECOND });
-    await limiter.acquire('burst');
-    await delay(440);
+  it('adds 0–15 ms of jitter to the wake-up so waiters do not all retry at the same instant', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    const limiter = createRateLimiter({ table: { api: [{ points: 1, durationSec: 1 }] } });
+    const start = Date.now();
 
-    const times = await acquireAll(limiter, 'burst', 10);
+    const times = [grantTime(limiter, 'api'), grantTime(limiter, 'api')];
+    await vi.runAllTimersAsync();
 
-    expect(busiestSpan(times, 400)).toBeLessThanOrEqual(5);
+    expect((await Promise.all(times)).map((t) => t - start)).toEqual([0, 1025 + 14]);
   });
 
   it('keeps a per-chat tier apart for each chat and skips it for calls without a chat', async () => {
-    const table: RateLimitTable = { send: [{ points: 5, durationSec: 2, perScope: true }] };
-    const { bucketMs } = planTier({ points: 5, durationSec: 2 });
-    const limiter = createRateLimiter({ table });
-    await waitForBucketStart(bucketMs);
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const limiter = createRateLimiter({ table: { send: [{ points: 1, durationSec: 1, perScope: true }] } });
     const start = Date.now();
-    const since = async (scope?: string) => {
-      await limiter.acquire('send', scope);
-      return Date.now() - start;
-    };
 
-    const [chatA, chatB, chatC] = await Promise.all([since('oc_a'), since('oc_b'), since('oc_c')]);
-    const chatAAgain = await since('oc_a');
-    const unscoped = await Promise.all(Array.from({ length: 10 }, () => since()));
+    const chats = ['oc_a', 'oc_b', 'oc_c', 'oc_a'].map((chat) => grantTime(limiter, 'send', chat));
+    const unscoped = Array.from({ length: 10 }, () => grantTime(limiter, 'send'));
+    await vi.runAllTimersAsync();
 
-    // Three chats share nothing: each gets the bucket's one call at once; chat A's second waits for the next.
-    expect(Math.max(chatA ?? 0, chatB ?? 0, chatC ?? 0)).toBeLessThan(bucketMs / 2);
-    expect(chatAAgain).toBeGreaterThanOrEqual(bucketMs - 50);
-    expect(Math.max(...unscoped) - chatAAgain).toBeLessThan(bucketMs / 2);
+    expect((await Promise.all(chats)).map((t) => t - start)).toEqual([0, 0, 0, 1025]);
+    expect((await Promise.all(unscoped)).map((t) => t - start)).toEqual(Array(10).fill(0));
   });
 
-  it('fails with a 99991400 FeishuApiError instead of waiting longer than maxWaitMs', async () => {
+  it('counts create and reply to one chat together, but a patch of the same id on its own', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const limiter = createRateLimiter(); // the published table
+    const start = Date.now();
+
+    const sends = Array.from({ length: 4 }, () => grantTime(limiter, 'im.v1.message.create', 'oc_chat'));
+    const replies = [1, 2].map(() => grantTime(limiter, 'im.v1.message.reply', 'oc_chat'));
+    const patches = Array.from({ length: 5 }, () => grantTime(limiter, 'im.v1.message.patch', 'oc_chat'));
+    const otherChat = grantTime(limiter, 'im.v1.message.reply', 'oc_other');
+    await vi.runAllTimersAsync();
+    const since = async (times: Promise<number>[]) => (await Promise.all(times)).map((t) => t - start);
+
+    // 5/s per recipient across create + reply: the sixth message to oc_chat waits a window.
+    expect(await since(sends)).toEqual([0, 0, 0, 0]);
+    expect(await since(replies)).toEqual([0, 1025]);
+    expect(await since(patches)).toEqual([0, 0, 0, 0, 0]);
+    expect(await since([otherChat])).toEqual([0]);
+  });
+
+  it('waits for all tiers of an endpoint: 50/s and 1000/min together', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const limiter = createRateLimiter({ maxWaitMs: 120_000 });
+    const start = Date.now();
+
+    const times = Array.from({ length: 1001 }, () => grantTime(limiter, 'drive.v1.fileViewRecord.list'));
+    await vi.runAllTimersAsync();
+    const granted = (await Promise.all(times)).map((t) => t - start);
+
+    // 50 per 1025 ms for 20 windows; the 1001st then waits for the minute tier, not the second tier.
+    expect(granted.slice(0, 50)).toEqual(Array(50).fill(0));
+    expect(granted[50]).toBe(1025);
+    expect(granted[999]).toBe(19 * 1025);
+    expect(granted[1000]).toBe(61_500);
+    expect(busiestSpan(granted, 1000)).toBe(50);
+  });
+
+  it('fails with a 99991400 FeishuApiError at once when even the next free slot is past maxWaitMs', async () => {
     const limiter = createRateLimiter({
       table: { 'drive.v2.fileLike.list': [{ points: 1, durationSec: 3_600 }] },
       maxWaitMs: 200,
@@ -145,11 +237,36 @@ describe('createRateLimiter in memory', () => {
       feishuMsg: 'client-side rate limit wait exceeded',
     });
     // The next slot is an hour away: no point sleeping through the budget first.
-    expect(Date.now() - start).toBeLessThan(1_000);
+    expect(Date.now() - start).toBe(0);
   });
 
-  it('needs every tier of an endpoint, and gives back what it took when a later tier refuses', async () => {
-    // Each tier allows one call per hour: nothing frees up during the test.
+  it('waits while a slot may free before maxWaitMs, and fails once the next one is past it', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const limiter = createRateLimiter({ table: { api: [{ points: 1, durationSec: 1 }] }, maxWaitMs: 1_500 });
+    const start = Date.now();
+    const settled = (p: Promise<void>) =>
+      p.then(
+        () => ({ ok: true, at: Date.now() - start }),
+        () => ({ ok: false, at: Date.now() - start }),
+      );
+
+    const calls = [
+      settled(limiter.acquire('api')),
+      settled(limiter.acquire('api')),
+      settled(limiter.acquire('api')),
+    ];
+    await vi.runAllTimersAsync();
+
+    // Both waiters hope for the slot freeing at 1025 ms; once the second has it, the next is at 2050 ms,
+    // past the third's deadline (1500 ms): it fails then, without sleeping on to the deadline.
+    expect(await Promise.all(calls)).toEqual([
+      { ok: true, at: 0 },
+      { ok: true, at: 1025 },
+      { ok: false, at: 1025 },
+    ]);
+  });
+
+  it('takes all tiers of an endpoint or none: a refused later tier leaves the earlier one untouched', async () => {
     const tierA = { points: 2, durationSec: 3_600, shareKey: 'a' };
     const tierB = { points: 2, durationSec: 3_600, shareKey: 'b' };
     const limiter = createRateLimiter({
@@ -157,9 +274,12 @@ describe('createRateLimiter in memory', () => {
       maxWaitMs: 100,
     });
     await limiter.acquire('onlyB');
+    await limiter.acquire('onlyB');
 
     await expect(limiter.acquire('both')).rejects.toMatchObject({ feishuCode: 99991400 });
-    // Tier A lent its call to the refused attempt and got it back.
+    await expect(limiter.acquire('both')).rejects.toMatchObject({ feishuCode: 99991400 });
+    // Tier A still has both its calls.
+    await expect(limiter.acquire('onlyA')).resolves.toBeUndefined();
     await expect(limiter.acquire('onlyA')).resolves.toBeUndefined();
     await expect(limiter.acquire('onlyA')).rejects.toMatchObject({ feishuCode: 99991400 });
   });
@@ -170,13 +290,50 @@ describe('createRateLimiter in memory', () => {
 
     await Promise.all(Array.from({ length: 500 }, () => limiter.acquire('bot.v3.info')));
 
-    expect(Date.now() - start).toBeLessThan(1_000);
+    expect(Date.now() - start).toBe(0);
+  });
+});
+
+describe('createRateLimiter in memory, in real time', () => {
+  it('runs at the full rate: 100 calls at 10 per 400 ms take about 9 windows, never > 10 per fixed window', async () => {
+    // 400 ms rather than 200: the 25 ms margin and timer lag on a busy machine stay small beside the window.
+    const limiter = createRateLimiter({ table: { api: [{ points: 10, durationSec: 0.4 }] } });
+    const grants: number[] = [];
+    const start = Date.now();
+
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        await limiter.acquire('api');
+        grants.push(Date.now());
+      }),
+    );
+    const elapsed = Date.now() - start;
+
+    // 10 at once, then 10 more each window: the last ten 9 windows in (9 × 425 ms with the margin).
+    // Buckets at 80% of the rate (8 per window) would need 12 windows.
+    const ideal = 9 * 400;
+    expect(elapsed).toBeGreaterThanOrEqual(0.9 * ideal);
+    expect(elapsed).toBeLessThanOrEqual(1.25 * ideal);
+    expect(busiestFixedWindow(grants, 400)).toBeLessThanOrEqual(10);
+    expect(busiestSpan(grants, 400)).toBeLessThanOrEqual(10);
+  });
+
+  it('bursts a whole window at once (20 per 2 s), then waits for the window to pass', async () => {
+    const limiter = createRateLimiter({ table: { api: [{ points: 20, durationSec: 2 }] } });
+
+    const times = await acquireAll(limiter, 'api', 21);
+
+    expect(Math.max(...times.slice(0, 20))).toBeLessThan(100);
+    // 2 s + 50 ms margin + up to 15 ms jitter, with slack for a busy machine.
+    expect(times[20]).toBeGreaterThanOrEqual(2_050);
+    expect(times[20]).toBeLessThan(2_400);
   });
 });
 
 describe('createRateLimiter on Redis', () => {
   let db: FreshRedisDb;
   const extraClients: Redis[] = [];
+  const FIVE_PER_HALF_SECOND: RateLimitTable = { burst: [{ points: 5, durationSec: 0.5 }] };
 
   beforeAll(async () => {
     db = await freshRedisDb();
@@ -187,21 +344,90 @@ describe('createRateLimiter on Redis', () => {
     await db.cleanup();
   });
 
-  it('shares one budget between two processes on the same Redis', async () => {
+  async function connect(): Promise<Redis> {
+    const client = new Redis(db.url, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    client.on('error', () => {});
+    extraClients.push(client);
+    await client.connect();
+    return client;
+  }
+
+  it('shares one budget between two processes on the same Redis, never more than N per window', async () => {
     // Two connections, as two bot instances would have.
-    const other = new Redis(db.url, { maxRetriesPerRequest: 1 });
-    extraClients.push(other);
-    await Promise.all([db.redis.ping(), other.ping()]);
-    const first = createRateLimiter({ redis: db.redis, keyPrefix: 'rl-test', table: FIVE_PER_HALF_SECOND });
-    const second = createRateLimiter({ redis: other, keyPrefix: 'rl-test', table: FIVE_PER_HALF_SECOND });
+    const [one, two] = await Promise.all([connect(), connect()]);
+    const first = createRateLimiter({ redis: one, keyPrefix: 'rl-share', table: FIVE_PER_HALF_SECOND });
+    const second = createRateLimiter({ redis: two, keyPrefix: 'rl-share', table: FIVE_PER_HALF_SECOND });
 
     const [a, b] = await Promise.all([acquireAll(first, 'burst', 8), acquireAll(second, 'burst', 8)]);
     const times = [...a, ...b];
 
-    // Separate budgets would let 2 calls through per bucket: 6–8 in any window.
-    expect(busiestSpan(times, 400)).toBeLessThanOrEqual(5);
-    expect(Math.max(...times)).toBeGreaterThanOrEqual(1_000);
-    expect(await db.redis.keys('rl-test:*')).not.toHaveLength(0);
+    // Separate budgets would let 10 through at once and finish within one window.
+    expect(busiestSpan(times, 500)).toBeLessThanOrEqual(5);
+    expect(Math.max(...times)).toBeGreaterThanOrEqual(3 * 525);
+    expect(Math.max(...times)).toBeLessThan(3 * 525 + 400);
+    expect(await db.redis.keys('rl-share:*')).toEqual(['rl-share:v2:burst:5per0.5s:app']);
+  });
+
+  it('keeps per-chat logs under their own keys, expiring a window after the last call', async () => {
+    const client = await connect();
+    const table: RateLimitTable = { send: [{ points: 1, durationSec: 1, perScope: true }] };
+    const limiter = createRateLimiter({ redis: client, keyPrefix: 'rl-scope', table });
+    const start = Date.now();
+    const since = async (chat: string) => {
+      await limiter.acquire('send', chat);
+      return Date.now() - start;
+    };
+
+    const [chatA, chatB] = await Promise.all([since('oc_a'), since('oc_b')]);
+    const keys = (await db.redis.keys('rl-scope:*')).sort();
+    const ttl = await db.redis.pttl('rl-scope:v2:send:1per1s:scoped:oc_b');
+    const chatAAgain = await since('oc_a');
+
+    expect(Math.max(chatA, chatB)).toBeLessThan(200);
+    expect(chatAAgain).toBeGreaterThanOrEqual(1_000);
+    expect(keys).toEqual(['rl-scope:v2:send:1per1s:scoped:oc_a', 'rl-scope:v2:send:1per1s:scoped:oc_b']);
+    // The log is only needed for one window (plus margin) after its last call.
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(1_025);
+  });
+
+  it('takes all tiers in one script: a refused later tier adds nothing to the earlier one', async () => {
+    const client = await connect();
+    const tierA = { points: 2, durationSec: 3_600, shareKey: 'a' };
+    const tierB = { points: 1, durationSec: 3_600, shareKey: 'b' };
+    const limiter = createRateLimiter({
+      redis: client,
+      keyPrefix: 'rl-atomic',
+      table: { both: [tierA, tierB], onlyB: [tierB] },
+      maxWaitMs: 100,
+    });
+    await limiter.acquire('onlyB');
+
+    await expect(limiter.acquire('both')).rejects.toMatchObject({ feishuCode: 99991400 });
+
+    expect(await db.redis.zcard('rl-atomic:v2:a:2per3600s:app')).toBe(0);
+    expect(await db.redis.zcard('rl-atomic:v2:b:1per3600s:app')).toBe(1);
+  });
+
+  it('wakes each waiter near its own turn instead of all of them whenever a slot frees', async () => {
+    const client = await connect();
+    const scripts = vi.spyOn(client, 'evalsha');
+    const limiter = createRateLimiter({
+      redis: client,
+      keyPrefix: 'rl-herd',
+      table: { api: [{ points: 5, durationSec: 0.2 }] },
+    });
+
+    const times = await acquireAll(limiter, 'api', 60);
+
+    expect(busiestSpan(times, 200)).toBeLessThanOrEqual(5);
+    // Waking every waiter whenever the window frees costs 60 + 55 + 50 + … + 5 = 390 scripts. Each waiter
+    // here wakes about twice: once with the first refused burst (none knew of the others yet), once at its turn.
+    expect(scripts.mock.calls.length).toBeLessThanOrEqual(4 * 60);
   });
 
   it('counts in memory when Redis is unreachable, still limiting, and says so once', async () => {
@@ -216,16 +442,60 @@ describe('createRateLimiter on Redis', () => {
     });
     unreachable.on('error', () => {});
     extraClients.push(unreachable);
-    const { logger, lines } = captureLogger();
+    const { logger, entries } = captureLogger();
     const limiter = createRateLimiter({ redis: unreachable, table: FIVE_PER_HALF_SECOND, logger });
 
     const times = await acquireAll(limiter, 'burst', 8);
 
     expect(times).toHaveLength(8);
-    expect(busiestSpan(times, 400)).toBeLessThanOrEqual(5);
-    const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+    expect(Math.max(...times)).toBeGreaterThanOrEqual(500);
+    expect(busiestSpan(times, 500)).toBeLessThanOrEqual(5);
+    const warnings = entries().filter((entry) => entry.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0].msg).toContain('cannot reach Redis');
+    expect(warnings[0]?.msg).toContain('cannot reach Redis');
+  });
+
+  it('falls back without forgetting what Redis granted, and says once when Redis is back', async () => {
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    const client = new Redis(db.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    client.on('error', () => {});
+    extraClients.push(client);
+    await client.connect();
+    const { logger, entries } = captureLogger();
+    const table: RateLimitTable = { api: [{ points: 2, durationSec: 3_600 }] };
+    const limiter = createRateLimiter({
+      redis: client,
+      keyPrefix: 'rl-back',
+      table,
+      logger,
+      now,
+      maxWaitMs: 50,
+    });
+
+    await limiter.acquire('api');
+    await limiter.acquire('api');
+    const closed = new Promise((resolve) => client.once('end', resolve));
+    client.disconnect();
+    await closed;
+    // In memory now, and this process's two calls still fill the window.
+    await expect(limiter.acquire('api')).rejects.toMatchObject({ feishuCode: 99991400 });
+    expect(entries().filter((entry) => entry.level === 40)).toHaveLength(1);
+
+    await client.connect();
+    offsetMs += 5_000; // past the rest after a failure
+    await expect(limiter.acquire('api')).rejects.toMatchObject({ feishuCode: 99991400 });
+    await expect(limiter.acquire('api')).rejects.toMatchObject({ feishuCode: 99991400 });
+
+    const recoveries = entries().filter((entry) => entry.level === 30);
+    expect(recoveries.map((entry) => entry.msg)).toEqual([
+      'rate limiter reached Redis again; limits are shared across processes again',
+    ]);
+    expect(await db.redis.zcard('rl-back:v2:api:2per3600s:app')).toBe(2);
   });
 });
 
