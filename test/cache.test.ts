@@ -401,6 +401,11 @@ describe('JsonCache behaviour independent of the adapter', () => {
       set: () => Promise.reject(down),
       delete: () => Promise.reject(down),
       compareAndDelete: () => Promise.reject(down),
+      getMany: () => Promise.reject(down),
+      hashGet: () => Promise.reject(down),
+      hashSet: () => Promise.reject(down),
+      hashDelete: () => Promise.reject(down),
+      hashGetAll: () => Promise.reject(down),
       ping: () => Promise.reject(down),
       close: () => Promise.resolve(),
     };

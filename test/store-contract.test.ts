@@ -154,6 +154,92 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await h.store.get('lock:k')).toBeNull();
   });
 
+  it('getMany answers in key order with null for missing, expired and hash keys, and [] for no keys', async () => {
+    await h.store.set('a', '1', 60_000);
+    await h.store.set('short', 'gone soon', h.ttlMs);
+    await h.store.set('c', '3', 60_000);
+    await h.store.hashSet('h', 'f', 'v');
+    await h.waitPastTtl();
+    expect(await h.store.getMany(['c', 'missing', 'a', 'short', 'h', 'a'])).toEqual([
+      '3',
+      null,
+      '1',
+      null,
+      null,
+      '1',
+    ]);
+    expect(await h.store.getMany([])).toEqual([]);
+  });
+
+  it('keeps hash fields apart, overwrites a field in place and lists every field with hashGetAll', async () => {
+    await h.store.hashSet('subs', 'oc_1', 'one');
+    await h.store.hashSet('subs', 'oc_2', 'two');
+    await h.store.hashSet('subs', 'oc_1', 'uno');
+    await h.store.hashSet('other', 'oc_1', 'elsewhere');
+    expect(await h.store.hashGet('subs', 'oc_1')).toBe('uno');
+    expect(await h.store.hashGet('subs', 'oc_2')).toBe('two');
+    expect(await h.store.hashGetAll('subs')).toEqual({ oc_1: 'uno', oc_2: 'two' });
+  });
+
+  it('answers null and {} for a missing hash or field, and deleting either is not an error', async () => {
+    expect(await h.store.hashGet('nohash', 'f')).toBeNull();
+    expect(await h.store.hashGetAll('nohash')).toEqual({});
+    await h.store.hashSet('h', 'f', 'v');
+    expect(await h.store.hashGet('h', 'other')).toBeNull();
+    await expect(h.store.hashDelete('h', 'other')).resolves.toBeUndefined();
+    await expect(h.store.hashDelete('nohash', 'f')).resolves.toBeUndefined();
+    expect(await h.store.hashGetAll('h')).toEqual({ f: 'v' });
+  });
+
+  it('hashDelete removes one field, and the key itself with the last field', async () => {
+    await h.store.hashSet('h', 'a', '1');
+    await h.store.hashSet('h', 'b', '2');
+    await h.store.hashDelete('h', 'a');
+    expect(await h.store.hashGetAll('h')).toEqual({ b: '2' });
+    await h.store.hashDelete('h', 'b');
+    expect(await h.store.hashGetAll('h')).toEqual({});
+    // The key is free again: a string may now live there.
+    expect(await h.store.setIfAbsent('h', 'str', 60_000)).toBe(true);
+  });
+
+  it('keeps hashes past any TTL (they have none)', async () => {
+    await h.store.hashSet('h', 'f', 'v');
+    await h.waitPastTtl();
+    expect(await h.store.hashGet('h', 'f')).toBe('v');
+  });
+
+  it('lands every one of 20 concurrent hashSet calls on different fields', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => h.store.hashSet('h', `chat-${i}`, String(i))));
+    const all = await h.store.hashGetAll('h');
+    expect(Object.keys(all)).toHaveLength(20);
+    expect(all['chat-7']).toBe('7');
+  });
+
+  it('round-trips unicode hash keys, fields and values', async () => {
+    const value = JSON.stringify({ title: '周报 📈 naïve' });
+    await h.store.hashSet('订阅', 'oc_群聊', value);
+    expect(await h.store.hashGet('订阅', 'oc_群聊')).toBe(value);
+    expect(await h.store.hashGetAll('订阅')).toEqual({ oc_群聊: value });
+  });
+
+  it('refuses to mix string and hash commands on one key (WRONGTYPE), while set and delete replace either', async () => {
+    await h.store.hashSet('h', 'f', 'v');
+    await h.store.set('s', 'v', 60_000);
+    await expect(h.store.get('h')).rejects.toThrow(/WRONGTYPE/);
+    await expect(h.store.compareAndDelete('h', 'v')).rejects.toThrow(/WRONGTYPE/);
+    await expect(h.store.hashGet('s', 'f')).rejects.toThrow(/WRONGTYPE/);
+    await expect(h.store.hashSet('s', 'f', 'v')).rejects.toThrow(/WRONGTYPE/);
+    await expect(h.store.hashGetAll('s')).rejects.toThrow(/WRONGTYPE/);
+    expect(await h.store.setIfAbsent('h', 'claim', 60_000)).toBe(false);
+    expect(await h.store.hashGet('h', 'f')).toBe('v');
+
+    await h.store.set('h', 'now a string', 60_000);
+    expect(await h.store.get('h')).toBe('now a string');
+    await h.store.delete('h');
+    await h.store.hashSet('h', 'f', 'again');
+    expect(await h.store.hashGetAll('h')).toEqual({ f: 'again' });
+  });
+
   it('rejects a TTL that is not a positive number instead of storing a key forever', async () => {
     await expect(h.store.set('k', 'v', 0)).rejects.toBeInstanceOf(RangeError);
     await expect(h.store.setIfAbsent('k', 'v', -5)).rejects.toBeInstanceOf(RangeError);
@@ -215,6 +301,37 @@ describe('RedisStore specifics', () => {
       expect(pttl).toBeLessThanOrEqual(30_000);
     }
     await store.close();
+  });
+
+  it('stores hashes without a TTL (PTTL -1)', async () => {
+    const store = new RedisStore(db.url);
+    await store.hashSet('h', 'f', 'v');
+    expect(await db.redis.pttl('h')).toBe(-1);
+    expect(await db.redis.hget('h', 'f')).toBe('v');
+    await store.close();
+  });
+
+  it('fails getMany and the hash commands fast with StoreUnavailableError naming the operation', {
+    timeout: 5_000,
+  }, async () => {
+    const port = await findClosedPort();
+    const store = new RedisStore(`redis://127.0.0.1:${port}`);
+    try {
+      const calls: [string, () => Promise<unknown>][] = [
+        ['getMany', () => store.getMany(['a', 'b'])],
+        ['hashGet', () => store.hashGet('h', 'f')],
+        ['hashSet', () => store.hashSet('h', 'f', 'v')],
+        ['hashDelete', () => store.hashDelete('h', 'f')],
+        ['hashGetAll', () => store.hashGetAll('h')],
+      ];
+      for (const [operation, call] of calls) {
+        await expect(call()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', operation });
+      }
+      // An empty getMany needs no server at all.
+      expect(await store.getMany([])).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   // The explicit timeout turns a regression (commands waiting for a reconnect) into a quick, named failure.

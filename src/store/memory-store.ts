@@ -19,6 +19,8 @@ interface Entry {
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly #entries = new Map<string, Entry>();
+  /** Hash keys, kept apart from string keys; a key lives in at most one of the two maps. */
+  readonly #hashes = new Map<string, Map<string, string>>();
   readonly #now: () => number;
   #sweepTimer: NodeJS.Timeout | undefined;
 
@@ -33,32 +35,74 @@ export class MemoryStore implements Store {
     this.#assertOpen();
     const ttl = toTtl(ttlMs);
     // No await between the check and the write, so this is atomic within the one event loop.
-    if (this.#read(key) !== null) return false;
+    if (this.#hashes.has(key) || this.#read(key) !== null) return false;
     this.#entries.set(key, { value, expiresAt: this.#now() + ttl });
     return true;
   }
 
   async get(key: string): Promise<string | null> {
     this.#assertOpen();
+    this.#assertNotHash(key);
     return this.#read(key);
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     this.#assertOpen();
-    this.#entries.set(key, { value, expiresAt: this.#now() + toTtl(ttlMs) });
+    const expiresAt = this.#now() + toTtl(ttlMs);
+    // Like Redis SET, this replaces a key of any type.
+    this.#hashes.delete(key);
+    this.#entries.set(key, { value, expiresAt });
   }
 
   async delete(key: string): Promise<void> {
     this.#assertOpen();
     this.#entries.delete(key);
+    this.#hashes.delete(key);
   }
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
     this.#assertOpen();
+    this.#assertNotHash(key);
     // As in setIfAbsent, nothing awaits between the read and the delete.
     if (this.#read(key) !== expected) return false;
     this.#entries.delete(key);
     return true;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    this.#assertOpen();
+    // MGET answers nil for a hash key rather than failing.
+    return keys.map((key) => (this.#hashes.has(key) ? null : this.#read(key)));
+  }
+
+  async hashGet(key: string, field: string): Promise<string | null> {
+    this.#assertOpen();
+    this.#assertNotString(key);
+    return this.#hashes.get(key)?.get(field) ?? null;
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    this.#assertOpen();
+    this.#assertNotString(key);
+    const hash = this.#hashes.get(key) ?? new Map<string, string>();
+    hash.set(field, value);
+    this.#hashes.set(key, hash);
+  }
+
+  async hashDelete(key: string, field: string): Promise<void> {
+    this.#assertOpen();
+    this.#assertNotString(key);
+    const hash = this.#hashes.get(key);
+    if (!hash) return;
+    hash.delete(field);
+    // Redis removes a hash with its last field, so the key is free again for any type.
+    if (hash.size === 0) this.#hashes.delete(key);
+  }
+
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    this.#assertOpen();
+    this.#assertNotString(key);
+    return Object.fromEntries(this.#hashes.get(key) ?? []);
   }
 
   async ping(): Promise<void> {
@@ -69,11 +113,12 @@ export class MemoryStore implements Store {
     clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
     this.#entries.clear();
+    this.#hashes.clear();
   }
 
-  /** Entries held, including expired ones not yet swept; for tests and metrics. */
+  /** Keys held (strings and hashes), including expired ones not yet swept; for tests and metrics. */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries.size + this.#hashes.size;
   }
 
   /** Lazy expiry, like Redis: an expired entry is gone the moment anyone looks at it. */
@@ -87,6 +132,14 @@ export class MemoryStore implements Store {
     return entry.value;
   }
 
+  #assertNotHash(key: string): void {
+    if (this.#hashes.has(key)) throw new WrongTypeError();
+  }
+
+  #assertNotString(key: string): void {
+    if (this.#read(key) !== null) throw new WrongTypeError();
+  }
+
   #sweep(): void {
     const now = this.#now();
     for (const [key, entry] of this.#entries) {
@@ -97,6 +150,16 @@ export class MemoryStore implements Store {
   #assertOpen(): void {
     // Mirrors Redis, whose commands reject after quit; a use-after-close is a lifecycle bug worth seeing.
     if (this.#sweepTimer === undefined) throw new Error('MemoryStore is closed');
+  }
+}
+
+/**
+ * What Redis answers when a string command meets a hash or the reverse: mixing them is a key-naming bug, so
+ * the memory adapter refuses it too rather than letting it pass in development and fail in production.
+ */
+class WrongTypeError extends Error {
+  constructor() {
+    super('WRONGTYPE Operation against a key holding the wrong kind of value');
   }
 }
 

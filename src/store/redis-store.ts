@@ -108,6 +108,28 @@ export class RedisStore implements Store {
     return reply === 1;
   }
 
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    // MGET with no keys is a syntax error in Redis; nothing to fetch is not worth a round-trip anyway.
+    if (keys.length === 0) return [];
+    return this.#run('getMany', (c) => c.mget(...keys));
+  }
+
+  hashGet(key: string, field: string): Promise<string | null> {
+    return this.#run('hashGet', (c) => c.hget(key, field));
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    await this.#run('hashSet', (c) => c.hset(key, field, value));
+  }
+
+  async hashDelete(key: string, field: string): Promise<void> {
+    await this.#run('hashDelete', (c) => c.hdel(key, field));
+  }
+
+  hashGetAll(key: string): Promise<Record<string, string>> {
+    return this.#run('hashGetAll', (c) => c.hgetall(key));
+  }
+
   async ping(): Promise<void> {
     await this.#run('ping', (c) => c.ping());
   }

@@ -17,6 +17,19 @@ export interface Store {
    * without removing one that another owner claimed after ours expired.
    */
   compareAndDelete(key: string, expected: string): Promise<boolean>;
+  /** Values of `keys` in order, null for each missing (or hash) key, as MGET. One round-trip for them all. */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * Hashes hold small records addressed by field (e.g. one per chat). They have no TTL: they live until
+   * deleted. A key holds either a string or a hash; using a string command on a hash key (or the reverse)
+   * rejects with a `WRONGTYPE` error, as Redis does, except `set`/`delete`, which replace or remove either.
+   */
+  hashGet(key: string, field: string): Promise<string | null>;
+  hashSet(key: string, field: string, value: string): Promise<void>;
+  /** Deleting the last field removes the key. */
+  hashDelete(key: string, field: string): Promise<void>;
+  /** Every field of the hash; `{}` when the key does not exist (HGETALL). */
+  hashGetAll(key: string): Promise<Record<string, string>>;
   /** Throws when the backing service is unreachable; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

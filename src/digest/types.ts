@@ -1,0 +1,98 @@
+/**
+ * The daily digest's plain data, shared by the subscription store, the scheduler, the runner and the cards.
+ * Feishu only serves totals ("views so far"), so every change and trend a digest shows comes from what the bot
+ * itself recorded: the figures each chat was last shown, and one snapshot per item per day.
+ */
+import type { DocRef } from '../feishu/types.js';
+
+/** Something a chat can subscribe to. */
+export type DigestItem =
+  | { kind: 'doc'; token: string; type: DocRef['type']; url: string; title?: string }
+  | { kind: 'workplace' }
+  | { kind: 'app'; appId: string };
+
+/** Figures one item reports; only the ones that apply are present (a sheet has no likes). */
+export interface DigestFigures {
+  /** Documents: unique visitors so far. Workplace: visitors on `date`. Apps: active users on `date`. */
+  uv?: number;
+  /** Documents: views so far. Workplace: page views on `date`. */
+  pv?: number;
+  /** Documents that support likes: likes so far. */
+  likes?: number;
+}
+
+/** Tenant-wide figures are per day and final only once the day is over: they describe `date` (yesterday). */
+export interface ItemFigures {
+  figures: DigestFigures;
+  /** yyyy-MM-dd the figures describe, for day-based items (workplace, app). */
+  date?: string;
+  /** Epoch ms at which Feishu's answer was fetched. */
+  fetchedAt: number;
+}
+
+/** An item's figures as recorded on one local day (the last fetch of that day wins). */
+export interface Snapshot {
+  /** Local date (DIGEST_TZ), yyyy-MM-dd. */
+  date: string;
+  takenAt: number;
+  figures: DigestFigures;
+}
+
+/** One point of a trend chart: the metric on `date` and its change from the previous recorded day. */
+export interface TrendPoint {
+  date: string;
+  value: number;
+  /** null for the first day the bot has on record. */
+  delta: number | null;
+}
+
+export interface DigestTime {
+  hour: number;
+  minute: number;
+}
+
+/** A chat's subscription, edited by `digest …` commands and remove buttons. */
+export interface ChatSubscription {
+  chatId: string;
+  /** Display order; `digest remove <n>` is 1-based into this list. */
+  items: DigestItem[];
+  /** The chat's own time; absent means DIGEST_TIME. Always in DIGEST_TZ. */
+  time?: DigestTime;
+  /**
+   * Epoch ms from which the schedule counts: the first digest is the first scheduled time at or after this
+   * (subscribing at 15:00 to a 10:30 digest means tomorrow, not a digest a minute later).
+   */
+  since: number;
+  /** Set when Feishu said the bot is no longer in the chat (230002); cleared when it is added back. */
+  paused?: { reason: 'bot_removed'; at: number };
+  updatedAt: number;
+}
+
+/** What the bot last delivered to a chat: written by the digest job only, never by commands. */
+export interface DeliveryState {
+  /** Local date of the last digest sent. */
+  lastSentDate?: string;
+  lastSentAt?: number;
+  /** The figures that digest showed, by item key, for "change since the previous digest". */
+  reported?: Record<string, DigestFigures>;
+}
+
+/** The metric a trend follows for each kind of item. */
+export function primaryMetric(item: DigestItem): keyof DigestFigures {
+  return item.kind === 'app' ? 'uv' : 'pv';
+}
+
+/**
+ * Stable key of an item: subscription dedupe, snapshot keys, button values. Only `[A-Za-z0-9_-]`, so it is safe
+ * inside Redis keys and BullMQ job ids (which may not contain `:`).
+ */
+export function itemKey(item: DigestItem): string {
+  switch (item.kind) {
+    case 'doc':
+      return `doc-${item.type}-${item.token}`;
+    case 'workplace':
+      return 'workplace';
+    case 'app':
+      return `app-${item.appId.toLowerCase()}`;
+  }
+}
