@@ -8,6 +8,8 @@ export interface HelpCardInput {
   unknownWord?: string;
   /** The command it most resembles, e.g. `stats`. */
   suggestion?: string;
+  /** The deployment's DIGEST_TIME and DIGEST_TZ (`config.digest`); without it the card names the settings. */
+  digestDefault?: { hour: number; minute: number; timeZone: string };
 }
 
 /**
@@ -20,8 +22,8 @@ export function quoteUserWord(word: string): string {
 }
 
 const INTRO: Bilingual = {
-  zh: '我可以查询飞书云文档的访问数据（访问人数、访问次数、点赞数、谁看过、谁点过赞），以及工作台和应用的使用数据，并用卡片回复你。',
-  en: "I look up Feishu analytics (a document's visitors, views and likes, who viewed or liked it, workplace and app usage) and answer with a card.",
+  zh: '我可以查询飞书云文档的访问数据（访问人数、访问次数、点赞数、谁看过、谁点过赞），以及工作台和应用的使用数据，并用卡片回复你；还可以每天把订阅的数据推送到会话里。',
+  en: "I look up Feishu analytics (a document's visitors, views and likes, who viewed or liked it, workplace and app usage) and answer with a card; I can also post a daily digest of them to a chat.",
 };
 
 const EXAMPLE_DOC = 'https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1';
@@ -36,6 +38,8 @@ interface CommandHelp {
   needs: Bilingual;
   /** Who may use it, when not everyone. */
   who?: Bilingual;
+  /** A line that depends on the deployment, after `what`. */
+  more?: (input: HelpCardInput) => Bilingual;
 }
 
 // A single `\n` is only a soft break in card markdown and may be dropped, so each command's lines are list
@@ -124,6 +128,27 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     who: ADMIN_ONLY,
   },
   {
+    id: 'help_digest',
+    usage: {
+      zh: '**订阅** [列表 | 添加 ‹文档链接› | 添加 工作台 | 添加 应用 ‹app_id› | 删除 ‹序号› | 时间 ‹HH:MM› | 关闭]（或 `digest`、`日报`）',
+      en: '**digest** [list | add ‹document link› | add workplace | add app ‹app_id› | remove ‹number› | time ‹HH:MM› | off]',
+    },
+    what: {
+      zh: '每天在本会话推送一张卡片，最多 20 项（文档、工作台、应用）：当前数据、与上一次推送相比的变化和最近 7 天的走势。不带参数时显示订阅列表。',
+      en: "Posts one card to this chat every day for up to 20 items (documents, the workplace, apps): their figures, the change since the previous digest and a 7-day trend. Without arguments it lists the chat's items.",
+    },
+    example: { zh: `\`订阅 添加 ${EXAMPLE_DOC}\``, en: `\`digest add ${EXAMPLE_DOC}\`` },
+    needs: {
+      zh: '文档与「统计」相同（应用权限和文档应用授权）；工作台和应用分别与「工作台」「应用」相同。',
+      en: 'for documents, the same scope and document-app grant as `stats`; for the workplace and apps, the scopes of `workplace` and `app`.',
+    },
+    who: {
+      zh: '任何人都可以订阅文档；添加工作台或应用：🔒 仅机器人管理员（BOT_ADMINS）。',
+      en: 'anyone can add documents; adding the workplace or an app: 🔒 bot admins only (BOT_ADMINS).',
+    },
+    more: (input) => describeDigestTime(input.digestDefault),
+  },
+  {
     id: 'help_help',
     usage: { zh: '**帮助**（或 `help`）', en: '**help**' },
     what: { zh: '显示这张说明卡片。', en: 'Shows this card.' },
@@ -132,19 +157,29 @@ const COMMAND_HELP: readonly CommandHelp[] = [
   },
 ];
 
-function describeCommand(help: CommandHelp): Bilingual {
-  const zh = [
-    help.usage.zh,
-    `- ${help.what.zh}`,
-    `- 示例：${help.example.zh}`,
-    `- 所需权限：${help.needs.zh}`,
-  ];
-  const en = [
-    help.usage.en,
-    `- ${help.what.en}`,
-    `- Example: ${help.example.en}`,
-    `- Needs: ${help.needs.en}`,
-  ];
+/** When digests arrive: the chat's own time, else the deployment's default (config, not something users set). */
+function describeDigestTime(digestDefault: HelpCardInput['digestDefault']): Bilingual {
+  if (!digestDefault) {
+    return {
+      zh: '推送时间默认由部署机器人的人设置（`DIGEST_TIME`、`DIGEST_TZ`），每个会话可以用 `订阅 时间` 改成自己的时间。',
+      en: 'The default time is set by whoever deploys the bot (`DIGEST_TIME` in `DIGEST_TZ`); each chat can pick its own with `digest time`.',
+    };
+  }
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(digestDefault.hour)}:${pad(digestDefault.minute)}`;
+  const zone = escapeMarkdown(digestDefault.timeZone);
+  return {
+    zh: `默认每天 ${time}（${zone}）推送，由部署机器人的人设置；每个会话可以用 \`订阅 时间\` 改成自己的时间。`,
+    en: `Digests arrive daily at ${time} (${zone}) by default, as set by whoever deploys the bot; each chat can pick its own with \`digest time\`.`,
+  };
+}
+
+function describeCommand(help: CommandHelp, input: HelpCardInput): Bilingual {
+  const more = help.more?.(input);
+  const zh = [help.usage.zh, `- ${help.what.zh}`, ...(more ? [`- ${more.zh}`] : [])];
+  const en = [help.usage.en, `- ${help.what.en}`, ...(more ? [`- ${more.en}`] : [])];
+  zh.push(`- 示例：${help.example.zh}`, `- 所需权限：${help.needs.zh}`);
+  en.push(`- Example: ${help.example.en}`, `- Needs: ${help.needs.en}`);
   if (help.who) {
     zh.push(`- 谁可以用：${help.who.zh}`);
     en.push(`- Who: ${help.who.en}`);
@@ -180,7 +215,7 @@ export function buildHelpCard(input: HelpCardInput = {}): Card {
   elements.push(
     markdown(INTRO, { element_id: 'help_intro' }),
     hr(),
-    ...COMMAND_HELP.map((help) => markdown(describeCommand(help), { element_id: help.id })),
+    ...COMMAND_HELP.map((help) => markdown(describeCommand(help, input), { element_id: help.id })),
     hr(),
     markdown(WHERE_TO_ASK, { element_id: 'help_where', text_size: 'notation' }),
   );

@@ -27,6 +27,14 @@ export {
   formatUtc,
   MAX_CARD_BYTES,
 } from './card.js';
+export {
+  buildDigestCard,
+  type DigestCardInput,
+  type DigestCardItem,
+  describeDigestItem,
+  MAX_DIGEST_CHARTS,
+  sparkline,
+} from './digest-card.js';
 export { buildErrorCard, type ErrorCardInput } from './error-card.js';
 export { explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
 export { buildHelpCard, type HelpCardInput } from './help-card.js';
@@ -42,6 +50,7 @@ export {
 } from './people-card.js';
 export { type Age, describeAge, relativeTime } from './relative-time.js';
 export { buildStatsCard, type CardAction, describeDocType, type StatsCardInput } from './stats-card.js';
+export { buildSubscriptionsCard, type SubscriptionsCardInput } from './subscriptions-card.js';
 export { buildUsageCard, type UsageCardInput } from './usage-card.js';
 export {
   buildWorkplaceCard,

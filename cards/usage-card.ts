@@ -5,7 +5,7 @@ import { quoteUserWord } from './help-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
 export interface UsageCardInput {
-  command: 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'help' | string;
+  command: 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'digest' | 'help' | string;
   /** Stable problem key from `CommandUsageError.problem`, e.g. `no_link`, `bad_range`, `future_date`. */
   problem: string;
   /** Upper bound that was exceeded (`too_many_links`, `range_too_long`); `detail.max` wins when both are set. */
@@ -61,6 +61,31 @@ const APP_USAGE: CommandUsage = {
   ],
 };
 
+const DIGEST_USAGE: CommandUsage = {
+  syntax: {
+    zh: [
+      '`订阅` ‹子命令›（或 `digest`、`日报`）：',
+      '- `订阅` 或 `订阅 列表`：查看本会话订阅的内容和推送时间',
+      '- `订阅 添加` ‹文档链接›、`订阅 添加 工作台`、`订阅 添加 应用 cli_…`：添加一项',
+      '- `订阅 删除` ‹序号›：删除列表中的第几项',
+      '- `订阅 时间` ‹HH:MM›：每天推送的时间，例如 `9:30` 或 `9点30`',
+      '- `订阅 关闭`：停止本会话的每日推送',
+    ].join('\n'),
+    en: [
+      '`digest` ‹subcommand›:',
+      "- `digest` or `digest list`: this chat's items and digest time",
+      '- `digest add` ‹document link›, `digest add workplace`, `digest add app cli_…`: add an item',
+      '- `digest remove` ‹number›: remove the item with that number in the list',
+      '- `digest time` ‹HH:MM›: when the daily digest is posted, e.g. `09:30`',
+      "- `digest off`: stop this chat's daily digest",
+    ].join('\n'),
+  },
+  examples: [
+    { zh: `\`订阅 添加 ${DOC}\``, en: `\`digest add ${DOC}\`` },
+    { zh: '`订阅 时间 9:30`', en: '`digest time 09:30`' },
+  ],
+};
+
 const HELP_USAGE: CommandUsage = {
   syntax: { zh: '`帮助`（或 `help`）', en: '`help`' },
   examples: [
@@ -89,6 +114,9 @@ const USAGES: Readonly<Record<string, CommandUsage>> = {
   工作台: WORKPLACE_USAGE,
   app: APP_USAGE,
   应用: APP_USAGE,
+  digest: DIGEST_USAGE,
+  订阅: DIGEST_USAGE,
+  日报: DIGEST_USAGE,
   help: HELP_USAGE,
   帮助: HELP_USAGE,
 };
@@ -129,10 +157,19 @@ function describeProblem(input: UsageCardInput): Bilingual {
   const command = quoteUserWord(input.command);
   const typed = detailText(input, 'input');
   const quoted = typed ? quoteUserWord(typed) : undefined;
-  const listCommand = USAGES[input.command] === VIEWERS_USAGE || USAGES[input.command] === LIKES_USAGE;
+  const usage = USAGES[input.command];
+  const isDigest = usage === DIGEST_USAGE;
+  // These take one document at a time, whatever `max` the caller passed for every command.
+  const oneLink = usage === VIEWERS_USAGE || usage === LIKES_USAGE || isDigest;
   switch (input.problem) {
     case 'no_link':
-      return listCommand
+      if (isDigest) {
+        return {
+          zh: `${command} 添加需要一个文档链接（或 \`工作台\`、\`应用 cli_…\`），但消息里没有找到链接。`,
+          en: `${command} add needs a document link (or \`workplace\`, or \`app cli_…\`), and I could not find a link in your message.`,
+        };
+      }
+      return oneLink
         ? {
             zh: `${command} 需要正好一个文档链接，但消息里没有找到。`,
             en: `${command} needs exactly one document link, and I could not find one in your message.`,
@@ -142,7 +179,7 @@ function describeProblem(input: UsageCardInput): Bilingual {
             en: `${command} needs a document link, and I could not find one in your message.`,
           };
     case 'too_many_links': {
-      const max = detailNumber(input, 'max') ?? 1;
+      const max = oneLink ? 1 : (detailNumber(input, 'max') ?? 1);
       if (max === 1) {
         return {
           zh: `${command} 一次只能查询一个文档，请只发送一个链接。`,
@@ -201,6 +238,12 @@ function describeProblem(input: UsageCardInput): Bilingual {
       };
     }
     case 'bad_app_id':
+      if (isDigest && !quoted) {
+        return {
+          zh: '请写上要订阅的应用 ID，形如 `cli_` 加 16 位字母或数字，可在开发者后台「凭证与基础信息」中找到。',
+          en: 'Say which app: its ID looks like `cli_` followed by 16 letters and digits; the developer console shows it under Credentials & Basic Info.',
+        };
+      }
       return {
         zh: `${quoted ?? '这'}不是有效的应用 ID。应用 ID 形如 \`cli_\` 加 16 位字母或数字，可在开发者后台「凭证与基础信息」中找到。`,
         en: `${quoted ?? 'That'} is not an app ID. App IDs look like \`cli_\` followed by 16 letters and digits; the developer console shows it under Credentials & Basic Info.`,
@@ -220,12 +263,34 @@ function describeProblem(input: UsageCardInput): Bilingual {
         zh: `能力类型${quoted ? ` ${quoted} ` : ''}无效，只能是 \`app\`、\`mp\`（小程序）、\`h5\`（网页应用）或 \`bot\`（机器人）。`,
         en: `${quoted ? `${quoted} is not an ability: ` : ''}the ability must be \`app\`, \`mp\` (mini program), \`h5\` (web app) or \`bot\`.`,
       };
+    case 'bad_time':
+      return {
+        zh: `${quoted ? `我看不懂时间 ${quoted}。` : '请写上时间。'}请用 24 小时制写成 HH:MM，例如 \`09:30\`、\`18:00\` 或 \`9点30\`。`,
+        en: `${quoted ? `I could not read the time ${quoted}. ` : 'Give a time. '}Write it as HH:MM in 24-hour time, e.g. \`09:30\` or \`18:00\`.`,
+      };
+    case 'bad_index':
+      return {
+        zh: `${quoted ? `${quoted} 不是列表里的序号。` : '请写上要删除的序号。'}发送 \`订阅\` 查看列表，再用 \`订阅 删除 2\` 删除第 2 项，或直接点该项旁边的「移除」按钮。`,
+        en: `${quoted ? `${quoted} is not an item number. ` : 'Say which item to remove. '}Send \`digest\` to see the numbered list, then \`digest remove 2\` removes item 2; or press Remove next to it.`,
+      };
     case 'bad_arg':
+      if (isDigest) {
+        return {
+          zh: `我看不懂 ${quoted ?? '其中一个参数'}。${command} 后面可以接：\`列表\`、\`添加\`、\`删除\`、\`时间\` 或 \`关闭\`。`,
+          en: `I don't understand ${quoted ?? 'one of the words'}. After ${command} write \`list\`, \`add\`, \`remove\`, \`time\` or \`off\`.`,
+        };
+      }
       return {
         zh: `我看不懂 ${quoted ?? '其中一个参数'}。${command} 接受：应用 ID（cli_…）、周期（day/week/month）、日期（YYYY-MM-DD）、能力（app/mp/h5/bot）和部门 ID（od-…）。`,
         en: `I don't understand ${quoted ?? 'one of the words'}. ${command} takes an app ID (cli_…), a period (day/week/month), a date (YYYY-MM-DD), an ability (app/mp/h5/bot) and a department ID (od-…).`,
       };
     case 'too_many_args':
+      if (isDigest) {
+        return {
+          zh: `${quoted ? `我没想到这里会有 ${quoted}。` : '参数太多了。'}每条订阅命令只接一项：一个链接、\`工作台\`、一个应用 ID、一个序号或一个时间。`,
+          en: `${quoted ? `I did not expect ${quoted} there. ` : 'Too many words. '}Each digest subcommand takes one thing: a link, \`workplace\`, one app ID, one number or one time.`,
+        };
+      }
       return {
         zh: `${quoted ? `${quoted} 重复了前面已经给出的参数。` : '参数太多了。'}应用 ID、周期、日期、能力和部门 ID 每样最多只能写一个。`,
         en: `${quoted ? `${quoted} repeats something already given. ` : 'Too many arguments. '}Give each of app ID, period, date, ability and department at most once.`,

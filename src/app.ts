@@ -14,6 +14,8 @@ export interface BuildAppOptions extends ServiceOverrides {
   clock?: () => number;
   /** Tests shorten the card-callback deadline to exercise the late-update path. */
   cardDeadlineMs?: number;
+  /** How often the digest scheduler looks for chats that are due (default one minute); tests shorten it. */
+  digestTickMs?: number;
 }
 
 /** Assemble the service. `server.ts` listens on it; tests call `inject()` or listen on port 0. */
@@ -29,7 +31,10 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
     ...(opts.feishu ? { feishu: opts.feishu } : {}),
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
   });
-  await app.register(botPlugin, opts.clock ? { clock: opts.clock } : {});
+  await app.register(botPlugin, {
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
+  });
   await app.register(healthRoutes);
   await app.register(webhookRoutes, {
     ...(opts.now ? { now: opts.now } : {}),

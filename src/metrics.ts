@@ -11,6 +11,8 @@ const COUNTERS = {
   fsb_commands_total: 'Commands run, by command name.',
   fsb_replies_total: 'Cards sent to chats, by outcome (sent, failed).',
   fsb_feishu_errors_total: 'Feishu API errors by endpoint and code.',
+  fsb_jobs_total: 'Queue jobs by queue and outcome (started, completed, retrying, failed).',
+  fsb_digests_total: 'Daily digests by outcome (sent, already_sent, paused, skipped, failed).',
 } as const;
 
 const HISTOGRAMS = {

@@ -393,7 +393,15 @@ const CARDS: Array<[string, Card]> = [
   ['usage no_link', buildUsageCard({ command: 'stats', problem: 'no_link' })],
   ['usage too_many_links', buildUsageCard({ command: 'stats', problem: 'too_many_links', max: 5 })],
   ['usage unknown problem', buildUsageCard({ command: 'stats', problem: 'bad_weather' })],
-  ['usage unknown command', buildUsageCard({ command: 'digest', problem: 'no_link' })],
+  ['usage unknown command', buildUsageCard({ command: 'report', problem: 'no_link' })],
+  [
+    'usage digest bad_time',
+    buildUsageCard({ command: 'digest', problem: 'bad_time', detail: { input: '25:00' } }),
+  ],
+  [
+    'usage digest bad_arg',
+    buildUsageCard({ command: 'digest', problem: 'bad_arg', detail: { input: 'weekly' } }),
+  ],
   [
     'error 1069603',
     buildErrorCard({
@@ -724,6 +732,7 @@ describe('buildHelpCard', () => {
     ['likes', '点赞', '/docx/', ['drive:file.like:readonly', 'contact:user.base:readonly']],
     ['workplace', '工作台', '30d', ['workplace:workplace_using_data:read']],
     ['app', '应用', 'cli_', ['application:application.app_usage_stats.overview:readonly']],
+    ['digest', '订阅', '/docx/', []],
     ['help', '帮助', '', []],
   ];
 
@@ -761,9 +770,43 @@ describe('buildHelpCard', () => {
       "only the document's owner, people with full access to it and bot admins",
     );
     expect(textOf(byElementId(card, 'help_app'), 'en_us')).toContain('custom apps only');
+    // Anyone may subscribe documents; workplace and app items are admin-only.
+    expect(textOf(byElementId(card, 'help_digest'), 'en_us')).toContain(
+      'anyone can add documents; adding the workplace or an app: 🔒 bot admins only (BOT_ADMINS)',
+    );
+    expect(textOf(byElementId(card, 'help_digest'), 'zh_cn')).toContain('仅机器人管理员');
   });
 
-  it('keeps the stats grant instructions, the private-chat shortcut and does not announce digest yet', () => {
+  it('lists digest before help, with its subcommands and where the default time comes from', () => {
+    const card = buildHelpCard();
+    const ids = card.body.elements.map((e) => e.element_id);
+    expect(ids.indexOf('help_digest')).toBe(ids.indexOf('help_app') + 1);
+    expect(ids.indexOf('help_help')).toBe(ids.indexOf('help_digest') + 1);
+    const en = textOf(byElementId(card, 'help_digest'), 'en_us');
+    for (const part of [
+      'add workplace',
+      'add app',
+      'remove ‹number›',
+      'time ‹HH:MM›',
+      'off',
+      '7-day trend',
+    ]) {
+      expect(en).toContain(part);
+    }
+    expect(en).toContain('same scope and document-app grant as `stats`');
+    expect(en).toContain('set by whoever deploys the bot (`DIGEST_TIME` in `DIGEST_TZ`)');
+    expect(textOf(byElementId(card, 'help_digest'), 'zh_cn')).toContain('`订阅 时间`');
+
+    const configured = buildHelpCard({ digestDefault: { hour: 9, minute: 5, timeZone: 'Europe/Berlin' } });
+    const configuredEn = textOf(byElementId(configured, 'help_digest'), 'en_us');
+    expect(configuredEn).toContain('daily at 09:05 (Europe/Berlin) by default');
+    expect(configuredEn).not.toContain('DIGEST_TIME');
+    expect(textOf(byElementId(configured, 'help_digest'), 'zh_cn')).toContain(
+      '默认每天 09:05（Europe/Berlin）',
+    );
+  });
+
+  it('keeps the stats grant instructions and the private-chat shortcut, and announces digests', () => {
     const card = buildHelpCard();
     const en = markdownText(card, 'en_us');
     const zh = markdownText(card, 'zh_cn');
@@ -771,7 +814,8 @@ describe('buildHelpCard', () => {
     expect(zh).toContain('添加文档应用');
     expect(en).toContain('@mention');
     expect(zh).toContain('私聊');
-    expect(en).not.toMatch(/digest/i);
+    expect(textOf(byElementId(card, 'help_intro'), 'en_us')).toContain('daily digest');
+    expect(textOf(byElementId(card, 'help_intro'), 'zh_cn')).toContain('每天');
   });
 
   it('starts with the unknown word and the suggestion when given', () => {
@@ -1535,5 +1579,92 @@ describe('buildUsageCard for issue 3 commands', () => {
     const card = buildUsageCard({ command: 'app', problem: 'bad_arg', detail: { input: INJECTION } });
     expect(markdownText(card, 'en_us')).not.toContain('<at');
     expect(decodeEntities(markdownText(card, 'en_us'))).toContain(INJECTION.slice(0, 20));
+  });
+});
+
+describe('buildUsageCard for digest', () => {
+  const exampleLines = (card: Card) =>
+    (markdownText(card, 'en_us').split('**Examples**')[1] ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('- `'));
+
+  it.each<[UsageCardInput, string, string]>([
+    [
+      { command: 'digest', problem: 'no_link' },
+      '`digest` add needs a document link (or `workplace`',
+      '需要一个文档链接',
+    ],
+    [
+      { command: 'digest', problem: 'too_many_links', max: 5, detail: { max: 1 } },
+      'takes exactly one document link at a time',
+      '一次只能查询一个文档',
+    ],
+    [
+      { command: 'digest', problem: 'bad_time', detail: { input: '25:00' } },
+      'I could not read the time “25&#58;00”. Write it as HH:MM in 24-hour time',
+      '请用 24 小时制写成 HH:MM',
+    ],
+    [{ command: 'digest', problem: 'bad_time' }, 'Give a time. Write it as HH:MM', '请写上时间'],
+    [
+      { command: 'digest', problem: 'bad_index', detail: { input: 'two' } },
+      '`two` is not an item number. Send `digest` to see the numbered list, then `digest remove 2`',
+      '`two` 不是列表里的序号',
+    ],
+    [{ command: 'digest', problem: 'bad_index' }, 'Say which item to remove.', '请写上要删除的序号'],
+    [
+      { command: 'digest', problem: 'bad_arg', detail: { input: 'weekly' } },
+      "I don't understand `weekly`. After `digest` write `list`, `add`, `remove`, `time` or `off`.",
+      '`列表`、`添加`、`删除`、`时间` 或 `关闭`',
+    ],
+    [
+      { command: 'digest', problem: 'too_many_args', detail: { input: '7d' } },
+      'I did not expect `7d` there. Each digest subcommand takes one thing',
+      '每条订阅命令只接一项',
+    ],
+    [
+      { command: 'digest', problem: 'bad_app_id', detail: { input: 'cli_123' } },
+      '`cli_123` is not an app ID',
+      '不是有效的应用 ID',
+    ],
+    [
+      { command: 'digest', problem: 'bad_app_id' },
+      'Say which app: its ID looks like `cli_`',
+      '请写上要订阅的应用 ID',
+    ],
+  ])('explains %o with every subcommand and two examples', (input, en, zh) => {
+    const card = buildUsageCard(input);
+    const english = markdownText(card, 'en_us');
+    expect(english).toContain(en);
+    expect(markdownText(card, 'zh_cn')).toContain(zh);
+    for (const form of [
+      '`digest` or `digest list`',
+      '`digest add` ‹document link›, `digest add workplace`, `digest add app cli_…`',
+      '`digest remove` ‹number›',
+      '`digest time` ‹HH:MM›',
+      '`digest off`',
+    ]) {
+      expect(english).toContain(form);
+    }
+    expect(exampleLines(card)).toEqual([
+      '- `digest add https://sample.feishu.cn/docx/AbCdEfGhIjKlMnOpQrStUvWxYz1`',
+      '- `digest time 09:30`',
+    ]);
+  });
+
+  it('keeps the app wording for bad_arg and too_many_args of app', () => {
+    expect(markdownText(buildUsageCard({ command: 'app', problem: 'bad_arg' }), 'en_us')).toContain(
+      'takes an app ID (cli_…)',
+    );
+    expect(markdownText(buildUsageCard({ command: 'app', problem: 'too_many_args' }), 'en_us')).toContain(
+      'Give each of app ID, period, date, ability and department at most once.',
+    );
+  });
+
+  it('maps the Chinese command words to the digest syntax', () => {
+    for (const command of ['订阅', '日报']) {
+      const zh = markdownText(buildUsageCard({ command, problem: 'bad_time' }), 'zh_cn');
+      expect(zh).toContain('`订阅 删除` ‹序号›');
+      expect(zh).toContain('`订阅 时间 9:30`');
+    }
   });
 });

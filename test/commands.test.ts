@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Command,
   type CommandName,
+  type DigestAction,
   listCommands,
   MAX_LINKS_PER_COMMAND,
   type ParseContext,
@@ -453,12 +454,194 @@ describe('parseCommand: app', () => {
     expect(parseText(`app ${args}`)).toEqual(usageOf('app', 'too_many_args', { input: extra }));
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    'does not take "%s" for a cycle or an ability just because every object has it',
+    (arg) => {
+      expect(parseText(`app ${arg}`)).toEqual(usageOf('app', 'bad_arg', { input: arg }));
+    },
+  );
+
   it.each(['weeek', '12345', 'sales'])(
     'answers a word it cannot place ("%s") with bad_arg rather than guessing it is a department',
     (arg) => {
       expect(parseText(`app ${arg}`)).toEqual(usageOf('app', 'bad_arg', { input: arg }));
     },
   );
+});
+
+describe('parseCommand: digest', () => {
+  const APP_ID = 'cli_a1b2c3d4e5f60718';
+  const digest = (action: DigestAction): ParseOutcome => ({
+    kind: 'command',
+    command: { name: 'digest', action },
+  });
+  const addDoc = (link: string) => digest({ kind: 'add', target: { kind: 'doc', link } });
+  const at = (hour: number, minute: number) => digest({ kind: 'time', hour, minute });
+
+  it.each([
+    'digest',
+    '订阅',
+    '日报',
+    '/DIGEST',
+    '@_user_1 订阅',
+    'digest list',
+    '订阅 列表',
+    '日报 查看',
+    'digest LIST',
+  ])('lists the subscription for "%s"', (text) => {
+    expect(parseText(text, GROUP, [BOT_MENTION])).toEqual(digest({ kind: 'list' }));
+  });
+
+  it.each(['digest add', '订阅 添加', 'digest ADD:'])(
+    'adds the one linked document with "%s <link>"',
+    (words) => {
+      expect(parseText(`${words} ${DOCX}`)).toEqual(addDoc(DOCX));
+    },
+  );
+
+  it('adds a document from a post, where the text shows only the label and the URL is an href', () => {
+    const post = {
+      title: '',
+      content: [
+        [
+          { tag: 'at', user_id: '@_user_1', user_name: 'Stats Bot' },
+          { tag: 'text', text: ' 订阅 添加 ' },
+          { tag: 'a', href: SHEET, text: 'Q3 销售 周报' },
+        ],
+      ],
+    };
+    expect(parseCommand(extract('post', post, [BOT_MENTION]), GROUP)).toEqual(addDoc(SHEET));
+  });
+
+  it('reads a subcommand glued to the link, as Chinese users type it', () => {
+    expect(parseText(`订阅 添加${DOCX}`)).toEqual(addDoc(DOCX));
+  });
+
+  it('treats a target right after 订阅 ("subscribe") as add', () => {
+    expect(parseText(`订阅 ${DOCX}`)).toEqual(addDoc(DOCX));
+    expect(parseText(`订阅${DOCX}`)).toEqual(addDoc(DOCX));
+    expect(parseText('订阅 工作台')).toEqual(digest({ kind: 'add', target: { kind: 'workplace' } }));
+    expect(parseText(`digest app ${APP_ID}`)).toEqual(
+      digest({ kind: 'add', target: { kind: 'app', appId: APP_ID } }),
+    );
+  });
+
+  it('takes exactly one document: none is no_link, two are too_many_links (max 1)', () => {
+    expect(parseText('digest add')).toEqual(usageOf('digest', 'no_link'));
+    expect(parseText('订阅 添加 周报')).toEqual(usageOf('digest', 'no_link'));
+    expect(parseText(`digest add ${DOCX} ${SHEET}`)).toEqual(usageOf('digest', 'too_many_links', { max: 1 }));
+    expect(parseText(`digest add ${DOCX} ${DOCX}`)).toEqual(addDoc(DOCX));
+  });
+
+  it.each(['digest add workplace', '订阅 添加 工作台', 'digest add Workplace'])(
+    'adds the workplace with "%s"',
+    (text) => {
+      expect(parseText(text)).toEqual(digest({ kind: 'add', target: { kind: 'workplace' } }));
+    },
+  );
+
+  it.each([
+    `digest add app ${APP_ID}`,
+    `订阅 添加 应用 ${APP_ID}`,
+    `digest add app ${APP_ID.toUpperCase().replace('CLI_', 'cli_')}`,
+    `digest add ${APP_ID}`,
+  ])('adds an app by id, in the console spelling, with "%s"', (text) => {
+    expect(parseText(text)).toEqual(digest({ kind: 'add', target: { kind: 'app', appId: APP_ID } }));
+  });
+
+  it.each([
+    ['digest add app cli_123', { input: 'cli_123' }],
+    ['digest add app od-1234', { input: 'od-1234' }],
+    ['digest add cli_a1b2c3d4e5f6071!', { input: 'cli_a1b2c3d4e5f6071!' }],
+    ['digest cli_123', { input: 'cli_123' }],
+    ['digest add app', undefined],
+  ])('answers "%s" with bad_app_id', (text, detail) => {
+    expect(parseText(text)).toEqual(usageOf('digest', 'bad_app_id', detail));
+  });
+
+  it.each([
+    ['digest remove 3', 3],
+    ['订阅 删除 1', 1],
+    ['日报 移除 20', 20],
+    ['digest remove #2', 2],
+    ['订阅 删除 第3个', 3],
+    ['订阅 删除 ３', 3],
+    ['digest remove 007', 7],
+  ])('reads "%s" as removing item %i (1-based)', (text, index) => {
+    expect(parseText(text)).toEqual(digest({ kind: 'remove', index }));
+  });
+
+  it.each(['0', '-1', '1.5', 'two', '1000', DOCX])('answers "digest remove %s" with bad_index', (arg) => {
+    expect(parseText(`digest remove ${arg}`)).toEqual(usageOf('digest', 'bad_index', { input: arg }));
+  });
+
+  it('answers a remove without a number with bad_index', () => {
+    expect(parseText('digest remove')).toEqual(usageOf('digest', 'bad_index'));
+  });
+
+  it.each([
+    ['09:30', 9, 30],
+    ['9:30', 9, 30],
+    ['9：30', 9, 30],
+    ['０９：３０', 9, 30],
+    ['00:00', 0, 0],
+    ['23:59', 23, 59],
+    ['9点30', 9, 30],
+    ['9点', 9, 0],
+    ['9 点 30', 9, 30],
+    ['9点30分', 9, 30],
+    ['9点5分', 9, 5],
+    ['9点半', 9, 30],
+    ['18点', 18, 0],
+    ['下午3点', 15, 0],
+    ['下午12点', 12, 0],
+    ['上午10点半', 10, 30],
+  ])('reads the time "%s" as %i:%i', (arg, hour, minute) => {
+    expect(parseText(`digest time ${arg}`)).toEqual(at(hour, minute));
+    expect(parseText(`订阅 时间 ${arg}`)).toEqual(at(hour, minute));
+  });
+
+  it.each([
+    '24:00',
+    '9:60',
+    '9:5',
+    '930',
+    '9',
+    '9.30',
+    '25点',
+    '9点60',
+    '下午13点',
+    '上午12点',
+    'noon',
+    '9:30 10:30',
+  ])('answers the time "%s" with bad_time, echoing it', (arg) => {
+    expect(parseText(`digest time ${arg}`)).toEqual(usageOf('digest', 'bad_time', { input: arg }));
+  });
+
+  it('answers a time subcommand without a time with bad_time', () => {
+    expect(parseText('digest time')).toEqual(usageOf('digest', 'bad_time'));
+  });
+
+  it.each(['digest off', '订阅 关闭', '订阅 取消', '日报 OFF'])('turns the digest off with "%s"', (text) => {
+    expect(parseText(text)).toEqual(digest({ kind: 'off' }));
+  });
+
+  it.each(['weekly', 'stop', 'constructor', '9:30'])(
+    'answers an unknown subcommand "%s" with bad_arg, echoing it',
+    (arg) => {
+      expect(parseText(`digest ${arg}`)).toEqual(usageOf('digest', 'bad_arg', { input: arg }));
+    },
+  );
+
+  it.each([
+    ['digest list all', 'all'],
+    ['digest off now', 'now'],
+    ['digest add workplace 7d', '7d'],
+    [`digest add app ${APP_ID} week`, 'week'],
+    ['digest remove 1 2', '2'],
+  ])('answers "%s" with too_many_args, naming the extra word', (text, extra) => {
+    expect(parseText(text)).toEqual(usageOf('digest', 'too_many_args', { input: extra }));
+  });
 });
 
 describe('suggestCommand', () => {
@@ -490,6 +673,8 @@ describe('suggestCommand', () => {
     expect(suggestCommand('工作')).toBe('workplace');
     expect(suggestCommand('ap')).toBe('app');
     expect(suggestCommand('应')).toBe('app');
+    expect(suggestCommand('digets')).toBe('digest');
+    expect(suggestCommand('订')).toBe('digest');
   });
 
   it('reports a typo of a new command with its suggestion', () => {
@@ -510,6 +695,7 @@ describe('listCommands', () => {
       { name: 'likes', aliases: ['点赞'] },
       { name: 'workplace', aliases: ['工作台'] },
       { name: 'app', aliases: ['应用'] },
+      { name: 'digest', aliases: ['订阅', '日报'] },
       { name: 'help', aliases: ['帮助', '?', '？', 'h'] },
     ]);
   });

@@ -111,7 +111,7 @@ export async function startTestBot(opts: {
       let idle = 0;
       while (idle < 2) {
         if (Date.now() > deadline) throw new Error(`events still pending after ${timeoutMs} ms`);
-        idle = app.dispatcher.pending === 0 ? idle + 1 : 0;
+        idle = (await app.dispatcher.pending()) === 0 ? idle + 1 : 0;
         if (idle === 1) await app.lateWork.drain();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

@@ -25,7 +25,9 @@ export type CardAction =
   /** Open a people list (from the stats card) or move to page `i` of paging session `s`. */
   | { v: 1; a: 'viewers' | 'likes'; d: ActionDoc; c: ChatKind; s?: string; i?: number }
   | { v: 1; a: 'workplace'; r: WorkplaceRangeSpec }
-  | { v: 1; a: 'app'; q: AppActionQuery };
+  | { v: 1; a: 'app'; q: AppActionQuery }
+  /** Remove one item (by `itemKey`) from the chat's daily digest. */
+  | { v: 1; a: 'digest_remove'; k: string };
 
 export interface AppActionQuery {
   appId: string;
@@ -101,6 +103,10 @@ export function decodeAction(value: unknown): CardAction | null {
         q: { appId, cycle, date, ability, ...(typeof dept === 'string' ? { dept } : {}) },
       };
     }
+    case 'digest_remove':
+      return typeof value.k === 'string' && /^[A-Za-z0-9_-]{1,120}$/.test(value.k)
+        ? { v: 1, a: 'digest_remove', k: value.k }
+        : null;
     default:
       return null;
   }

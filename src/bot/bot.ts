@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
-import { buildHelpCard, buildUsageCard } from '../../cards/index.js';
+import { buildHelpCard, buildUsageCard, type Card, type HelpCardInput } from '../../cards/index.js';
 import type { FeishuClient } from '../feishu/client.js';
 import {
+  type BotAddedEvent,
+  EVENT_BOT_ADDED,
   EVENT_MESSAGE_RECEIVE,
   type EventEnvelope,
   type MessageMention,
@@ -11,26 +13,33 @@ import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { MAX_LINKS_PER_COMMAND, parseCommand } from './commands.js';
-import { createMessageContext, type MessageContext } from './context.js';
-import { claimDelivery } from './dedupe.js';
+import { createMessageContext, type MessageContext, replyUuid } from './context.js';
+import type { Delivery } from './dispatcher.js';
+import { type DigestDeps, runDigestCommand } from './handlers/digest.js';
 import { type PeopleDeps, runPeopleCommand } from './handlers/people.js';
 import { runStats } from './handlers/stats.js';
 import { runTenantCommand, type TenantDeps } from './handlers/tenant.js';
 import { extractMessage } from './message.js';
-import { presentError } from './present-error.js';
+import { isTransientError, presentError } from './present-error.js';
 
-export interface BotDeps extends PeopleDeps, TenantDeps {
+export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps {
   feishu: FeishuClient;
   store: Store;
   logger: Logger;
   metrics: Metrics;
+  /** Called when the bot joins a chat, before the welcome card (digests resume a paused subscription). */
+  onAddedToChat?: (chatId: string) => Promise<void>;
 }
 
-type Outcome = 'handled' | 'duplicate' | 'ignored';
+type Outcome = 'handled' | 'ignored';
+
+/** A direct call (tests, tools) has nobody to retry it: errors become cards at once. */
+const ONLY_ATTEMPT: Delivery = { attempt: 1, finalAttempt: true };
 
 /**
  * The bot proper: typed events in, cards out. It knows nothing of HTTP; the webhook hands it verified envelopes
- * through the dispatcher, and tests may call `handleEvent` directly.
+ * through the dispatcher, and tests may call `handleEvent` directly. Duplicate deliveries never reach it: the
+ * dispatcher drops them on acceptance (a job id in Redis, a claim in memory).
  */
 export class Bot {
   private readonly identity = new SingleFlight<string>();
@@ -38,11 +47,17 @@ export class Bot {
 
   constructor(private readonly deps: BotDeps) {}
 
-  async handleEvent(envelope: EventEnvelope): Promise<void> {
+  async handleEvent(envelope: EventEnvelope, delivery: Delivery = ONLY_ATTEMPT): Promise<void> {
     const type = envelope.header.event_type;
     let outcome: Outcome;
     if (type === EVENT_MESSAGE_RECEIVE) {
-      outcome = await this.onMessage(envelope.header.event_id, envelope.event as MessageReceiveEvent);
+      outcome = await this.onMessage(
+        envelope.header.event_id,
+        envelope.event as MessageReceiveEvent,
+        delivery,
+      );
+    } else if (type === EVENT_BOT_ADDED) {
+      outcome = await this.onAddedToChat(envelope.header.event_id, envelope.event as BotAddedEvent);
     } else {
       this.deps.logger.debug(
         { event_type: type, event_id: envelope.header.event_id },
@@ -53,7 +68,7 @@ export class Bot {
     this.deps.metrics.inc('fsb_events_total', { type, outcome });
   }
 
-  private async onMessage(eventId: string, event: MessageReceiveEvent): Promise<Outcome> {
+  private async onMessage(eventId: string, event: MessageReceiveEvent, delivery: Delivery): Promise<Outcome> {
     const log = this.deps.logger.child({ event_id: eventId, message_id: event?.message?.message_id });
     if (!isMessageEvent(event)) {
       log.warn('message event without sender or message; ignored');
@@ -64,11 +79,6 @@ export class Bot {
     const isPrivate = event.message.chat_type === 'p2p';
     if (!isPrivate && !(await this.mentionsBot(event.message.mentions))) return 'ignored';
 
-    if (!(await claimDelivery(this.deps.store, { eventId, messageId: event.message.message_id }))) {
-      log.debug('duplicate delivery dropped');
-      return 'duplicate';
-    }
-
     const message = extractMessage(event.message) ?? { text: '', links: [], mentions: [] };
     const ctx = createMessageContext({
       eventId,
@@ -77,10 +87,14 @@ export class Bot {
       feishu: this.deps.feishu,
       log,
       metrics: this.deps.metrics,
+      finalAttempt: delivery.finalAttempt,
     });
     try {
       await this.runCommand(ctx);
     } catch (err) {
+      // A transient failure with attempts left goes back to the queue, which runs the whole command again; the
+      // replies already sent carry the same uuids the second time, so Feishu does not post them twice.
+      if (!delivery.finalAttempt && isTransientError(err)) throw err;
       // The command's own failures are already cards; this is a failed reply or a bug. Try to say so once.
       await ctx.reply(presentError(err, log)).catch((replyErr: unknown) => {
         log.error({ err: replyErr }, 'could not deliver the error card');
@@ -93,11 +107,11 @@ export class Bot {
     const outcome = parseCommand(ctx.message, { chatType: ctx.chatType });
     switch (outcome.kind) {
       case 'empty':
-        return ctx.reply(buildHelpCard());
+        return ctx.reply(this.helpCard());
       case 'unknown':
         this.deps.metrics.inc('fsb_commands_total', { command: 'unknown' });
         return ctx.reply(
-          buildHelpCard({
+          this.helpCard({
             unknownWord: outcome.word,
             ...(outcome.suggestion ? { suggestion: outcome.suggestion } : {}),
           }),
@@ -105,7 +119,12 @@ export class Bot {
       case 'usage':
         this.deps.metrics.inc('fsb_commands_total', { command: outcome.command });
         return ctx.reply(
-          buildUsageCard({ command: outcome.command, problem: outcome.problem, max: MAX_LINKS_PER_COMMAND }),
+          buildUsageCard({
+            command: outcome.command,
+            problem: outcome.problem,
+            max: MAX_LINKS_PER_COMMAND,
+            ...(outcome.detail ? { detail: outcome.detail } : {}),
+          }),
         );
       case 'command': {
         const { command } = outcome;
@@ -113,7 +132,7 @@ export class Bot {
         ctx.log.info({ command: command.name }, 'command received');
         switch (command.name) {
           case 'help':
-            return ctx.reply(buildHelpCard());
+            return ctx.reply(this.helpCard());
           case 'stats':
             return runStats(ctx, command.links, this.deps.documents);
           case 'viewers':
@@ -122,9 +141,36 @@ export class Bot {
           case 'workplace':
           case 'app':
             return runTenantCommand(ctx, command, this.deps);
+          case 'digest':
+            return runDigestCommand(ctx, command.action, this.deps);
         }
       }
     }
+  }
+
+  /** The help card, naming this deployment's default digest time. */
+  private helpCard(input: HelpCardInput = {}): Card {
+    return buildHelpCard({
+      ...input,
+      digestDefault: { ...this.deps.digest.time, timeZone: this.deps.digest.timeZone },
+    });
+  }
+
+  /**
+   * Added to a group: introduce ourselves once with the help card (the job id dedupes redeliveries, the uuid a
+   * retried job), and resume the chat's digest if it was paused because the bot had been removed.
+   */
+  private async onAddedToChat(eventId: string, event: BotAddedEvent): Promise<Outcome> {
+    const chatId = event?.chat_id;
+    if (typeof chatId !== 'string' || chatId === '') return 'ignored';
+    const log = this.deps.logger.child({ event_id: eventId, chat_id: chatId });
+    await this.deps.onAddedToChat?.(chatId);
+    await this.deps.feishu.sendCard(chatId, this.helpCard(), replyUuid(eventId, 'welcome'), {
+      receiveIdType: 'chat_id',
+    });
+    this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
+    log.info('added to a chat; welcome card sent');
+    return 'handled';
   }
 
   /**

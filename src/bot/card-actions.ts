@@ -10,6 +10,7 @@ import { type CardAction, decodeAction, fromActionDoc } from './actions.js';
 import { replyUuid } from './context.js';
 import { claimDelivery } from './dedupe.js';
 import { LIKEABLE_TYPES, type PeopleKind } from './documents.js';
+import { type DigestDeps, removeFromDigest } from './handlers/digest.js';
 import { buildPeopleCard, type PeopleDeps, StalePageError } from './handlers/people.js';
 import { buildStatsReply } from './handlers/stats.js';
 import { buildAppReply, buildWorkplaceReply, type TenantDeps } from './handlers/tenant.js';
@@ -26,7 +27,7 @@ export interface Toast {
   i18n: { zh_cn: string; en_us: string };
 }
 
-export interface CardActionDeps extends PeopleDeps, TenantDeps {
+export interface CardActionDeps extends PeopleDeps, TenantDeps, DigestDeps {
   feishu: FeishuClient;
   store: Store;
   logger: Logger;
@@ -61,7 +62,7 @@ export class CardActions {
     this.deps.metrics.inc('fsb_commands_total', { command: `button:${action.a}` });
     const operator = event.operator?.open_id;
     try {
-      return await this.run(action, operator, eventId, log);
+      return await this.run(action, operator, eventId, log, event.context?.open_chat_id);
     } catch (err) {
       return errorToast(err, log);
     }
@@ -72,9 +73,16 @@ export class CardActions {
     operator: string | undefined,
     eventId: string,
     log: Logger,
+    chatId: string | undefined,
   ): Promise<CardCallbackAnswer> {
     const { deps } = this;
     switch (action.a) {
+      case 'digest_remove': {
+        // The chat comes from Feishu's callback context, not from the button: a copied value cannot reach
+        // another chat's subscription.
+        if (!chatId) return toast('error', { en: 'This card is out of date.', zh: '这张卡片已过期。' });
+        return { card: raw(await removeFromDigest(chatId, action.k, deps)) };
+      }
       case 'refresh':
       case 'back': {
         // Aggregate statistics are open to anyone in the chat: no access check.

@@ -7,7 +7,7 @@ import type { AppAbility, AppUsageCycle } from '../feishu/types.js';
 import { type ExtractedMessage, findLinkSpans } from './message.js';
 import { isCalendarDay } from './periods.js';
 
-export type CommandName = 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'help';
+export type CommandName = 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'digest' | 'help';
 
 /** How a `workplace` range was written; `periods.ts` turns it into concrete dates. */
 export type WorkplaceRangeSpec =
@@ -15,6 +15,20 @@ export type WorkplaceRangeSpec =
   | { kind: 'this_week' }
   | { kind: 'last_month' }
   | { kind: 'between'; from: string; to: string };
+
+/** What `digest add` subscribes the chat to; the handler resolves links and checks who may add what. */
+export type DigestTarget =
+  | { kind: 'doc'; link: string }
+  | { kind: 'workplace' }
+  | { kind: 'app'; appId: string };
+
+export type DigestAction =
+  | { kind: 'add'; target: DigestTarget }
+  | { kind: 'list' }
+  /** 1-based, as the subscriptions card numbers items; whether it exists is the handler's question. */
+  | { kind: 'remove'; index: number }
+  | { kind: 'time'; hour: number; minute: number }
+  | { kind: 'off' };
 
 export type Command =
   | { name: 'stats'; links: string[] }
@@ -29,11 +43,13 @@ export type Command =
       ability: AppAbility;
       departmentId?: string;
     }
+  | { name: 'digest'; action: DigestAction }
   | { name: 'help' };
 
 /**
- * Stable keys the usage card maps to words. The parser produces the first seven; `periods.ts` throws the
- * last three (and `bad_range`/`bad_date` for hand-built specs) once it knows what "today" is.
+ * Stable keys the usage card maps to words. The parser produces all but `from_after_to`, `future_date` and
+ * `range_too_long`, which `periods.ts` throws (with `bad_range`/`bad_date` for hand-built specs) once it knows
+ * what "today" is.
  */
 export type UsageProblem =
   | 'no_link'
@@ -45,7 +61,9 @@ export type UsageProblem =
   | 'too_many_args'
   | 'from_after_to'
   | 'future_date'
-  | 'range_too_long';
+  | 'range_too_long'
+  | 'bad_time'
+  | 'bad_index';
 
 export type ParseOutcome =
   | { kind: 'command'; command: Command }
@@ -80,6 +98,7 @@ const COMMANDS: readonly CommandSpec[] = [
   { name: 'likes', aliases: ['点赞'], parse: (_args, links) => parseSingleLink('likes', links) },
   { name: 'workplace', aliases: ['工作台'], parse: (args) => parseWorkplace(args) },
   { name: 'app', aliases: ['应用'], parse: (args) => parseApp(args) },
+  { name: 'digest', aliases: ['订阅', '日报'], parse: (args, links) => parseDigest(args, links) },
   {
     name: 'help',
     aliases: ['帮助', '?', '？', 'h'],
@@ -229,8 +248,8 @@ function parseApp(args: readonly string[]): ParseOutcome {
   let departmentId: string | undefined;
   for (const arg of args) {
     const word = arg.toLowerCase();
-    const cycleWord = CYCLE_WORDS[word];
-    const abilityWord = ABILITY_WORDS[word];
+    const cycleWord = lookup(CYCLE_WORDS, word);
+    const abilityWord = lookup(ABILITY_WORDS, word);
     const isDay = isCalendarDay(arg);
     if (APP_ID.test(arg)) {
       if (appId !== undefined) return usage('app', 'too_many_args', { input: arg });
@@ -265,6 +284,147 @@ function parseApp(args: readonly string[]): ParseOutcome {
       ...(departmentId !== undefined ? { departmentId } : {}),
     },
   };
+}
+
+const DIGEST_VERBS: Readonly<Record<string, DigestAction['kind']>> = {
+  list: 'list',
+  列表: 'list',
+  查看: 'list',
+  add: 'add',
+  添加: 'add',
+  remove: 'remove',
+  删除: 'remove',
+  移除: 'remove',
+  time: 'time',
+  时间: 'time',
+  off: 'off',
+  关闭: 'off',
+  取消: 'off',
+};
+const WORKPLACE_WORDS = new Set(['workplace', '工作台']);
+const APP_WORDS = new Set(['app', '应用']);
+// `3`, `#3`, `第3个`: the number the subscriptions card shows. Three digits is far above MAX_DIGEST_ITEMS.
+const ITEM_INDEX = /^(?:#|第)?(\d{1,3})(?:个|项|条)?$/;
+const CLOCK = /^(\d{1,2}):(\d{2})$/;
+// `9点`, `9点30`, `9点30分`, `9点半`, optionally after 上午/早上/下午 as people say it.
+const CHINESE_CLOCK = /^(上午|早上|下午)?(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?$/;
+
+/**
+ * `digest [list|add …|remove n|time HH:MM|off]`. `订阅` means "subscribe", so a target written straight after
+ * the command word (`订阅 <link>`, `订阅 工作台`, `订阅 应用 cli_…`) is an `add` too.
+ */
+function parseDigest(args: readonly string[], links: readonly string[]): ParseOutcome {
+  const [first, ...rest] = args;
+  if (first === undefined) return links.length > 0 ? parseDigestAdd([], links) : digest({ kind: 'list' });
+  switch (lookup(DIGEST_VERBS, canonicalize(first))) {
+    case 'list':
+      return rest[0] === undefined ? digest({ kind: 'list' }) : tooManyArgs(rest[0]);
+    case 'off':
+      return rest[0] === undefined ? digest({ kind: 'off' }) : tooManyArgs(rest[0]);
+    case 'add':
+      return parseDigestAdd(rest, links);
+    case 'remove':
+      return parseDigestRemove(rest);
+    case 'time':
+      return parseDigestTime(rest);
+    case undefined: {
+      // Also `添加https://…`, a verb glued to its link: no verb matches, but the message carries a link.
+      const target = canonicalize(first);
+      if (
+        links.length > 0 ||
+        WORKPLACE_WORDS.has(target) ||
+        APP_WORDS.has(target) ||
+        target.startsWith('cli_')
+      ) {
+        return parseDigestAdd(args, links);
+      }
+      return usage('digest', 'bad_arg', { input: first });
+    }
+  }
+}
+
+function parseDigestAdd(args: readonly string[], links: readonly string[]): ParseOutcome {
+  const [first, second, third] = args;
+  const word = first === undefined ? '' : canonicalize(first);
+  if (WORKPLACE_WORDS.has(word)) {
+    return second === undefined ? digestAdd({ kind: 'workplace' }) : tooManyArgs(second);
+  }
+  if (APP_WORDS.has(word)) return parseDigestApp(second, third);
+  if (first?.toLowerCase().startsWith('cli_') && links.length === 0) return parseDigestApp(first, second);
+  // Everything else is a document; in a post the words are the link's label and the URL is in the hrefs.
+  const [link] = links;
+  if (link === undefined) return usage('digest', 'no_link');
+  if (links.length > MAX_LINKS_PER_LIST_COMMAND)
+    return usage('digest', 'too_many_links', { max: MAX_LINKS_PER_LIST_COMMAND });
+  return digestAdd({ kind: 'doc', link });
+}
+
+function parseDigestApp(appId: string | undefined, extra: string | undefined): ParseOutcome {
+  if (appId === undefined) return usage('digest', 'bad_app_id');
+  if (!APP_ID.test(appId)) return usage('digest', 'bad_app_id', { input: appId });
+  if (extra !== undefined) return tooManyArgs(extra);
+  return digestAdd({ kind: 'app', appId: appId.toLowerCase() });
+}
+
+function parseDigestRemove(args: readonly string[]): ParseOutcome {
+  const [first, extra] = args;
+  if (first === undefined) return usage('digest', 'bad_index');
+  const match = ITEM_INDEX.exec(toHalfWidth(first));
+  const index = Number(match?.[1]);
+  if (!match || index < 1) return usage('digest', 'bad_index', { input: first });
+  return extra === undefined ? digest({ kind: 'remove', index }) : tooManyArgs(extra);
+}
+
+/** `9 点 30` is typed with spaces as often as without, so the words are read as one. */
+function parseDigestTime(args: readonly string[]): ParseOutcome {
+  if (args.length === 0) return usage('digest', 'bad_time');
+  const time = parseTimeOfDay(toHalfWidth(args.join('')));
+  return time ? digest({ kind: 'time', ...time }) : usage('digest', 'bad_time', { input: args.join(' ') });
+}
+
+function parseTimeOfDay(text: string): { hour: number; minute: number } | undefined {
+  let hour: number;
+  let minute: number;
+  const clock = CLOCK.exec(text);
+  const chinese = CHINESE_CLOCK.exec(text);
+  if (clock) {
+    hour = Number(clock[1]);
+    minute = Number(clock[2]);
+  } else if (chinese) {
+    const [, halfOfDay, h, m, half] = chinese;
+    hour = Number(h);
+    minute = half ? 30 : Number(m ?? 0);
+    if (halfOfDay) {
+      // 上午 12点 is not a time people write; 下午 1点 is 13:00 and 下午 12点 is noon.
+      if (hour < 1 || hour > 12 || (halfOfDay !== '下午' && hour === 12)) return undefined;
+      if (halfOfDay === '下午' && hour < 12) hour += 12;
+    }
+  } else {
+    return undefined;
+  }
+  return hour <= 23 && minute <= 59 ? { hour, minute } : undefined;
+}
+
+/** Full-width digits and colon (Chinese input methods) → ASCII. */
+function toHalfWidth(text: string): string {
+  return text.replace(/[０-９]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0)).replace(/：/g, ':');
+}
+
+function digest(action: DigestAction): ParseOutcome {
+  return { kind: 'command', command: { name: 'digest', action } };
+}
+
+function digestAdd(target: DigestTarget): ParseOutcome {
+  return digest({ kind: 'add', target });
+}
+
+function tooManyArgs(extra: string): ParseOutcome {
+  return usage('digest', 'too_many_args', { input: extra });
+}
+
+/** Own keys only: a user typing `constructor` must not find `Object.prototype.constructor`. */
+function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 function usage(

@@ -16,6 +16,11 @@ export interface MessageContext {
   readonly message: ExtractedMessage;
   /** Child logger carrying event_id and message_id. */
   readonly log: Logger;
+  /**
+   * False while a durable queue will run this event again after a transient failure: handlers then throw such
+   * failures (see `presentOrRetry`) instead of answering with an error card.
+   */
+  readonly finalAttempt: boolean;
   /** Reply to the user's message with a card. Idempotent across retries of the same event. */
   reply(card: Card): Promise<void>;
   /** Send a card to the sender in a private chat (lists that name people, asked for in a group). */
@@ -40,6 +45,7 @@ export function createMessageContext(deps: {
   feishu: FeishuClient;
   log: Logger;
   metrics: Metrics;
+  finalAttempt: boolean;
 }): MessageContext {
   const { event, feishu, metrics } = deps;
   const messageId = event.message.message_id;
@@ -62,6 +68,7 @@ export function createMessageContext(deps: {
     senderOpenId: event.sender.sender_id?.open_id,
     message: deps.message,
     log,
+    finalAttempt: deps.finalAttempt,
     async reply(card) {
       replies += 1;
       if (!checkSize(card)) return;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { EVENT_MESSAGE_RECEIVE, type EventEnvelope, type MessageReceiveEvent } from '../feishu/events.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -26,4 +28,25 @@ export async function claimDelivery(
     return false;
   }
   return true;
+}
+
+/** The ids a delivery is deduplicated on; `messageId` only for message events. */
+export function deliveryIds(envelope: EventEnvelope): { eventId: string; messageId?: string } {
+  const eventId = envelope.header.event_id;
+  if (envelope.header.event_type !== EVENT_MESSAGE_RECEIVE) return { eventId };
+  const messageId = (envelope.event as Partial<MessageReceiveEvent> | undefined)?.message?.message_id;
+  return typeof messageId === 'string' && messageId !== '' ? { eventId, messageId } : { eventId };
+}
+
+/**
+ * The durable queue's job id for a delivery, so Redis itself refuses a second job for the same message (a retry,
+ * or the message re-emitted under a new event_id). BullMQ ids may not contain `:` nor look like integers, hence
+ * the prefix and the restricted alphabet; an id that would need escaping is hashed instead.
+ */
+export function deliveryJobId(envelope: EventEnvelope): string {
+  const { eventId, messageId } = deliveryIds(envelope);
+  const [prefix, id] = messageId ? ['msg', messageId] : ['evt', eventId];
+  return /^[A-Za-z0-9_-]{1,100}$/.test(id)
+    ? `${prefix}-${id}`
+    : `${prefix}-h${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
 }

@@ -2,6 +2,47 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildErrorCard, buildUsageCard, type Card, explainFeishuCode } from '../../cards/index.js';
 import { CommandUsageError, FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
+import { StoreUnavailableError } from '../store/redis-store.js';
+
+/**
+ * Failures that a later attempt may not meet: Feishu unreachable or slow (-1), its 5xx answers, codes its docs
+ * call temporary (rate limits, "system busy"), and our own Redis being briefly away. Anything else (permissions,
+ * bad links, unknown codes) will fail the same way next time, so it becomes the error card at once.
+ */
+export function isTransientError(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof FeishuApiError)) return false;
+  if (err.feishuCode === -1 || (err.httpStatus !== undefined && err.httpStatus >= 500)) return true;
+  return explainFeishuCode(err.feishuCode)?.retryable === true;
+}
+
+/** Where an error is being handled: a queued job that will run again, or the last chance to tell the user. */
+export interface RetryPolicy {
+  /** True when no later attempt will come (in-memory mode, a card callback, or the job's last attempt). */
+  finalAttempt: boolean;
+}
+
+/**
+ * `presentError`, except that a transient failure in a job that will run again is rethrown so the queue retries
+ * it with backoff: the user then sees the answer, or one error card after the last attempt, never both.
+ */
+export function presentOrRetry(
+  err: unknown,
+  log: Logger,
+  policy: RetryPolicy,
+  context: { docUrl?: string } = {},
+): Card {
+  if (!policy.finalAttempt && isTransientError(err)) {
+    log.info({ err_code: errorCode(err) }, 'transient failure; the job will run again');
+    throw err;
+  }
+  return presentError(err, log, context);
+}
+
+function errorCode(err: unknown): number | string | undefined {
+  if (err instanceof FeishuApiError) return err.feishuCode;
+  return err instanceof Error ? err.name : undefined;
+}
 
 /**
  * The one place an error becomes what the user sees (a card that says what happened and what to do) and what the

@@ -2,11 +2,24 @@ import fp from 'fastify-plugin';
 import { AccessPolicy } from '../bot/access.js';
 import { Bot } from '../bot/bot.js';
 import { CardActions } from '../bot/card-actions.js';
+import { claimDelivery, deliveryIds } from '../bot/dedupe.js';
 import { type EventDispatcher, InProcessDispatcher } from '../bot/dispatcher.js';
 import { DocumentService } from '../bot/documents.js';
 import { LateWork } from '../bot/late-work.js';
 import { PagingSessions } from '../bot/paging.js';
 import { TenantData } from '../bot/tenant-data.js';
+import { DigestRunner } from '../digest/runner.js';
+import { SnapshotStore } from '../digest/snapshots.js';
+import { SubscriptionStore } from '../digest/subscriptions.js';
+import { createQueueConnections } from '../jobs/connections.js';
+import {
+  DIGEST_TICK_MS,
+  type DigestScheduler,
+  InProcessDigestScheduler,
+  QueueDigestScheduler,
+} from '../jobs/digest-queue.js';
+import { QueueDispatcher } from '../jobs/event-queue.js';
+import { RedisStore } from '../store/redis-store.js';
 import { rootLogger } from './services.js';
 
 declare module 'fastify' {
@@ -24,6 +37,8 @@ export const DRAIN_TIMEOUT_MS = 10_000;
 export interface BotPluginOptions {
   /** The bot's clock ("today" for ranges, "3 hours ago"); tests pin it. */
   clock?: () => number;
+  /** How often the digest scheduler looks for due chats; tests shorten it. */
+  digestTickMs?: number;
 }
 
 /**
@@ -37,6 +52,12 @@ export const botPlugin = fp<BotPluginOptions>(
     const now = opts.clock ?? Date.now;
     const documents = new DocumentService(app.feishu, app.cache, logger);
     const access = new AccessPolicy(app.config.botAdmins, app.feishu, app.cache, logger);
+    const subscriptions = new SubscriptionStore(app.store, { logger });
+    const digest = {
+      time: { hour: app.config.digest.hour, minute: app.config.digest.minute },
+      timeZone: app.config.digest.timeZone,
+    };
+    const tenant = new TenantData(app.feishu, app.cache);
     const services = {
       feishu: app.feishu,
       store: app.store,
@@ -45,21 +66,57 @@ export const botPlugin = fp<BotPluginOptions>(
       documents,
       access,
       paging: new PagingSessions(app.store),
-      tenant: new TenantData(app.feishu, app.cache),
+      tenant,
       ownAppId: app.config.feishu.appId,
       timeZone: app.config.digest.timeZone,
+      subscriptions,
+      digest,
       now,
     };
-    const bot = new Bot(services);
-    const dispatcher = new InProcessDispatcher((envelope) => bot.handleEvent(envelope), logger);
+    const runner = new DigestRunner({
+      ...services,
+      snapshots: new SnapshotStore(app.store),
+      settings: digest,
+    });
+    const bot = new Bot({ ...services, onAddedToChat: (chatId) => runner.resumeChat(chatId) });
+    const handle = bot.handleEvent.bind(bot);
+    const tickMs = opts.digestTickMs ?? DIGEST_TICK_MS;
+    let dispatcher: EventDispatcher;
+    let scheduler: DigestScheduler;
+    let closeConnections = async (): Promise<void> => undefined;
+    if (app.store instanceof RedisStore) {
+      const connections = createQueueConnections(app.store.client, 'jobs');
+      const queued = new QueueDispatcher({ ...connections, handle, logger, metrics: app.metrics });
+      scheduler = new QueueDigestScheduler({ ...connections, runner, logger, metrics: app.metrics, tickMs });
+      app.addHook('onReady', async () => {
+        queued.start();
+        await scheduler.start();
+      });
+      closeConnections = () => connections.close();
+      dispatcher = queued;
+      logger.info('events and digests are durable jobs in Redis (BullMQ), shared by every replica on it');
+    } else {
+      dispatcher = new InProcessDispatcher(
+        handle,
+        (envelope) => claimDelivery(app.store, deliveryIds(envelope)),
+        logger,
+      );
+      scheduler = new InProcessDigestScheduler({ runner, logger, tickMs });
+      app.addHook('onReady', async () => scheduler.start());
+      logger.warn(
+        'events and digests run in this process only: single instance, and work accepted but not finished is ' +
+          'lost if the process dies; set REDIS_URL for durable jobs shared by replicas',
+      );
+    }
     const lateWork = new LateWork();
     app.decorate('bot', bot);
     app.decorate('dispatcher', dispatcher);
     app.decorate('cardActions', new CardActions(services));
     app.decorate('lateWork', lateWork);
     app.addHook('onClose', async () => {
-      await dispatcher.drain(DRAIN_TIMEOUT_MS);
+      await Promise.all([dispatcher.drain(DRAIN_TIMEOUT_MS), scheduler.stop()]);
       await lateWork.drain();
+      await closeConnections();
     });
   },
   { name: 'bot', dependencies: ['config', 'store', 'feishu'] },

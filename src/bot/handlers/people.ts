@@ -17,7 +17,7 @@ import {
   type ResolvedDoc,
 } from '../documents.js';
 import type { PagingSessions } from '../paging.js';
-import { presentError } from '../present-error.js';
+import { presentOrRetry } from '../present-error.js';
 
 export interface PeopleDeps {
   documents: DocumentService;
@@ -57,7 +57,7 @@ export async function runPeopleCommand(
     // The private copy lives in a p2p chat, so its buttons may page in place.
     card = await buildPeopleCard(kind, doc, 'p', deps, {});
   } catch (err) {
-    return ctx.reply(presentError(err, ctx.log, doc ? { docUrl: doc.url } : {}));
+    return ctx.reply(presentOrRetry(err, ctx.log, ctx, doc ? { docUrl: doc.url } : {}));
   }
   if (!inGroup) return ctx.reply(card);
   await ctx.sendPrivately(card);

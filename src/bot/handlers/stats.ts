@@ -3,7 +3,7 @@ import { buildStatsCard, type Card, type CardAction } from '../../../cards/index
 import { type ChatKind, encodeAction, toActionDoc } from '../actions.js';
 import type { MessageContext } from '../context.js';
 import { type DocumentService, LIKEABLE_TYPES, type ResolvedDoc } from '../documents.js';
-import { presentError } from '../present-error.js';
+import { presentOrRetry, type RetryPolicy } from '../present-error.js';
 
 /**
  * `stats <link…>`: one card per link, in the order given. Links are fetched concurrently (each through the
@@ -15,16 +15,21 @@ export async function runStats(
   documents: DocumentService,
 ): Promise<void> {
   const chat: ChatKind = ctx.chatType === 'p2p' ? 'p' : 'g';
-  const cards = await Promise.all(links.map((link) => buildStatsReply(link, documents, ctx.log, { chat })));
+  const cards = await Promise.all(
+    links.map((link) => buildStatsReply(link, documents, ctx.log, { chat, retry: ctx })),
+  );
   for (const card of cards) await ctx.reply(card);
 }
 
-/** Never throws: a failure for one link becomes that link's error card. */
+/**
+ * A failure for one link becomes that link's error card; only a transient one while `retry` says another attempt
+ * will come is thrown (card callbacks pass no policy: they answer now or never).
+ */
 export async function buildStatsReply(
   link: string | ResolvedDoc,
   documents: DocumentService,
   log: Logger,
-  opts: { refresh?: boolean; chat: ChatKind },
+  opts: { refresh?: boolean; chat: ChatKind; retry?: RetryPolicy },
 ): Promise<Card> {
   let docUrl: string | undefined;
   try {
@@ -45,7 +50,7 @@ export async function buildStatsReply(
       actions: statsActions({ ...doc, ...(title ? { title } : {}) }, opts.chat),
     });
   } catch (err) {
-    return presentError(err, log, docUrl ? { docUrl } : {});
+    return presentOrRetry(err, log, opts.retry ?? { finalAttempt: true }, docUrl ? { docUrl } : {});
   }
 }
 

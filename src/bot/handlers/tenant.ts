@@ -10,7 +10,7 @@ import { encodeAction } from '../actions.js';
 import type { Command, WorkplaceRangeSpec } from '../commands.js';
 import type { MessageContext } from '../context.js';
 import { resolveAppPeriod, resolveWorkplaceRange } from '../periods.js';
-import { presentError } from '../present-error.js';
+import { presentOrRetry } from '../present-error.js';
 import type { TenantData } from '../tenant-data.js';
 
 export interface TenantDeps {
@@ -42,7 +42,7 @@ export async function runTenantCommand(
         : await buildAppReply(toAppQuery(command, deps), deps, {});
     return ctx.reply(card);
   } catch (err) {
-    return ctx.reply(presentError(err, ctx.log));
+    return ctx.reply(presentOrRetry(err, ctx.log, ctx));
   }
 }
 

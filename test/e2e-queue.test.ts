@@ -1,0 +1,200 @@
+/**
+ * Events as durable BullMQ jobs on Redis: retries for transient Feishu failures (and only for those), the error card
+ * exactly once, 503 while Redis is unreachable and recovery without loss once it is back, the welcome card.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/store/redis-store.js';
+import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
+import { DEFAULT_VERIFICATION_TOKEN, messageEvent } from './emulator/fixtures.js';
+import { cardText, startTestBot, type TestBot } from './helper.js';
+import { type FreshRedisDb, freshRedisDb } from './redis.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+
+const DOC_TOKEN = 'doxcnQueueAbCdEfGhIjKlMnOp';
+const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
+const STATISTICS = `/drive/v1/files/${DOC_TOKEN}/statistics`;
+
+let emulator: FeishuEmulator;
+
+beforeAll(async () => {
+  emulator = await startFeishuEmulator();
+  emulator.addDoc({
+    token: DOC_TOKEN,
+    type: 'docx',
+    statistics: { uv: 11, pv: 4321, like_count: 3, uv_today: 1, pv_today: 2, like_count_today: 0 },
+  });
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+/**
+ * A bot on a Redis DB of its own (so no cache or job carries over between tests), reached through
+ * `viaUrl` when given (a proxy in front of it).
+ */
+async function startRedisBot(
+  db: FreshRedisDb,
+  viaUrl = db.url,
+): Promise<{ bot: TestBot; close(): Promise<void> }> {
+  const store = new RedisStore(viaUrl);
+  const bot = await startTestBot({ emulator, store, env: { REDIS_URL: viaUrl } });
+  return {
+    bot,
+    async close() {
+      await bot.close();
+      await store.close();
+      await db.cleanup();
+    },
+  };
+}
+
+function botAddedEvent(chatId: string, eventId = randomBytes(16).toString('hex')) {
+  return {
+    schema: '2.0' as const,
+    header: {
+      event_id: eventId,
+      event_type: 'im.chat.member.bot.added_v1',
+      create_time: String(Date.now()),
+      token: DEFAULT_VERIFICATION_TOKEN,
+      app_id: emulator.appId,
+      tenant_key: emulator.tenantKey,
+    },
+    event: { chat_id: chatId, operator_id: { open_id: 'ou_operator' }, name: 'Team chat' },
+  };
+}
+
+describe('retries', () => {
+  it('retries a transient Feishu failure and answers with the figures, not an error card', async () => {
+    emulator.reset();
+    const { bot, close } = await startRedisBot(await freshRedisDb());
+    try {
+      emulator.failNext('GET', STATISTICS, { httpStatus: 500, code: 1069601, msg: 'internal error' }, 2);
+      const res = await bot.deliver(messageEvent({ text: `stats ${DOC_URL}` }));
+      expect(res.status).toBe(200);
+      await bot.settle(20_000);
+      expect(emulator.callsTo('GET', STATISTICS)).toHaveLength(3);
+      expect(emulator.messages).toHaveLength(1);
+      expect(cardText(emulator.messages[0]?.content)).toContain('4,321');
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers a permanent error with the error card at once, without retrying', async () => {
+    emulator.reset();
+    const { bot, close } = await startRedisBot(await freshRedisDb());
+    try {
+      emulator.failNext('GET', STATISTICS, { httpStatus: 403, code: 1069603, msg: 'forbidden' });
+      await bot.deliver(messageEvent({ text: `stats ${DOC_URL}` }));
+      await bot.settle();
+      expect(emulator.callsTo('GET', STATISTICS)).toHaveLength(1);
+      expect(emulator.messages).toHaveLength(1);
+      expect(cardText(emulator.messages[0]?.content)).toContain('1069603');
+    } finally {
+      await close();
+    }
+  });
+
+  it('without Redis there is no queue to retry: a transient failure is the error card at once', async () => {
+    emulator.reset();
+    const bot = await startTestBot({ emulator });
+    try {
+      emulator.failNext('GET', STATISTICS, { httpStatus: 500, code: 1069601, msg: 'internal error' });
+      await bot.deliver(messageEvent({ text: `stats ${DOC_URL}` }));
+      await bot.settle();
+      expect(emulator.callsTo('GET', STATISTICS)).toHaveLength(1);
+      expect(cardText(emulator.messages[0]?.content)).toContain('1069601');
+      expect(bot.logs.text).toContain('single instance');
+    } finally {
+      await bot.close();
+    }
+  });
+});
+
+describe('Redis unreachable mid-run', () => {
+  let proxy: TcpProxy;
+  let db: FreshRedisDb;
+
+  beforeAll(async () => {
+    db = await freshRedisDb();
+    const target = new URL(db.url);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  it('answers 503 while Redis is away, does not crash, and loses nothing once it is back', async () => {
+    emulator.reset();
+    const dbNumber = new URL(db.url).pathname;
+    const { bot, close } = await startRedisBot(db, `redis://127.0.0.1:${proxy.port}${dbNumber}`);
+    try {
+      const events = Array.from({ length: 30 }, (_, i) => messageEvent({ text: `stats ${DOC_URL} #${i}` }));
+      // Slow replies keep jobs running when the connection drops: they must still finish exactly once.
+      emulator.setLatency(200);
+      const before = await Promise.all(events.slice(0, 10).map((e) => bot.deliver(e)));
+      expect(before.map((r) => r.status)).toEqual(Array(10).fill(200));
+
+      proxy.cut();
+      const started = Date.now();
+      const during = await Promise.all(events.slice(10, 20).map((e) => bot.deliver(e)));
+      // Feishu waits 3 s for an answer; a 503 well within that makes it deliver again later.
+      expect(during.map((r) => r.status)).toEqual(Array(10).fill(503));
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${bot.url}/readyz`)).status).toBe(503);
+
+      proxy.restore();
+      // Feishu's retries of the refused ones, and ten new events.
+      const retried = await deliverUntilAccepted(bot, events.slice(10, 30));
+      expect(retried).toBe(20);
+      emulator.setLatency(0);
+      await emulator.waitForMessages(30, 40_000);
+      await bot.settle(40_000);
+      const answered = emulator.messages.map((m) => m.targetId);
+      expect(new Set(answered).size).toBe(30);
+      expect(answered).toHaveLength(30);
+    } finally {
+      emulator.setLatency(0);
+      await close();
+    }
+  }, 90_000);
+});
+
+/** Redelivers each event until it gets a 200 (the reconnect takes a moment), as Feishu's retry schedule would. */
+async function deliverUntilAccepted(
+  bot: TestBot,
+  events: ReturnType<typeof messageEvent>[],
+): Promise<number> {
+  let accepted = 0;
+  for (const event of events) {
+    for (let tries = 0; tries < 50; tries++) {
+      if ((await bot.deliver(event)).status === 200) {
+        accepted += 1;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return accepted;
+}
+
+describe('added to a group', () => {
+  it('posts the help card once, however often the event is delivered', async () => {
+    emulator.reset();
+    const { bot, close } = await startRedisBot(await freshRedisDb());
+    try {
+      const event = botAddedEvent('oc_welcome_chat');
+      await Promise.all([bot.deliver(event), bot.deliver(event), bot.deliver(event)]);
+      await bot.settle();
+      expect(emulator.messages).toHaveLength(1);
+      expect(emulator.messages[0]).toMatchObject({ kind: 'create', targetId: 'oc_welcome_chat' });
+      expect(cardText(emulator.messages[0]?.content)).toContain('stats');
+    } finally {
+      await close();
+    }
+  });
+});
