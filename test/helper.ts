@@ -56,6 +56,8 @@ export async function startTestBot(opts: {
   clock?: () => number;
   rateLimits?: RateLimitTable;
   cardDeadlineMs?: number;
+  /** Digest scheduler interval; tests use a fraction of a second instead of a minute. */
+  digestTickMs?: number;
 }): Promise<TestBot> {
   const { emulator } = opts;
   const config = loadConfig({
@@ -77,6 +79,7 @@ export async function startTestBot(opts: {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
+    ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 

@@ -135,7 +135,7 @@ export class DigestRunner {
     const worker = async (): Promise<void> => {
       for (let item = queue.shift(); item; item = queue.shift()) {
         try {
-          await this.snapshot(item, date);
+          await this.snapshot(item, date, { refresh: true });
         } catch (err) {
           this.log.warn({ item: itemKey(item), reason: errorText(err) }, 'digest item could not be fetched');
         }
@@ -232,8 +232,13 @@ export class DigestRunner {
     return this.snapshot(item, date);
   }
 
-  private async snapshot(item: DigestItem, date: string): Promise<ItemFigures> {
-    const figures = await this.fetch(item, date);
+  /** `refresh`: past the short-lived answer cache, for the run that records the day's figures. */
+  private async snapshot(
+    item: DigestItem,
+    date: string,
+    opts: { refresh?: boolean } = {},
+  ): Promise<ItemFigures> {
+    const figures = await this.fetch(item, date, opts.refresh === true);
     const snapshot: Snapshot = { date, takenAt: this.deps.now(), figures: figures.figures };
     await this.deps.snapshots.put(itemKey(item), snapshot);
     return figures;
@@ -243,12 +248,15 @@ export class DigestRunner {
    * Documents report totals so far; the tenant endpoints report per day, and only a finished day is final, so
    * workplace and app items describe yesterday.
    */
-  private async fetch(item: DigestItem, date: string): Promise<ItemFigures> {
+  private async fetch(item: DigestItem, date: string, refresh: boolean): Promise<ItemFigures> {
     const { documents, tenant } = this.deps;
     const yesterday = addDays(date, -1);
     switch (item.kind) {
       case 'doc': {
-        const { stats, fetchedAt } = await documents.statistics({ token: item.token, type: item.type });
+        const { stats, fetchedAt } = await documents.statistics(
+          { token: item.token, type: item.type },
+          refresh ? { refresh: true } : {},
+        );
         return {
           figures: {
             uv: stats.uv,
