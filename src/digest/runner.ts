@@ -61,12 +61,12 @@ export const SNAPSHOT_FRESH_MS = 15 * 60_000;
 /** Distinct items fetched at once in a run; the shared rate limiter does the real pacing. */
 const REFRESH_CONCURRENCY = 8;
 /**
- * Only one tick at a time across replicas: a tick that outlives the schedule interval (thousands of distinct
- * documents) must not be joined by a second one fetching the same items again. Expires on its own if the
- * replica holding it dies.
+ * One tick at a time across replicas, so a tick that outlives the schedule interval is not joined by a second one
+ * fetching the same items again. Only an economy: correctness never depends on it (job ids and the delivery state
+ * do that), so it is short, and a replica that dies holding it delays the next digests by two minutes at most.
  */
 const TICK_LOCK_KEY = 'fsb:digest:tick-lock';
-const TICK_LOCK_TTL_MS = 10 * 60_000;
+const TICK_LOCK_TTL_MS = 2 * 60_000;
 /** chatId → the date whose digest was handed to the queue, so later ticks neither refetch nor re-enqueue it. */
 const QUEUED_KEY = 'fsb:digest:queued';
 
@@ -135,6 +135,9 @@ export class DigestRunner {
     const worker = async (): Promise<void> => {
       for (let item = queue.shift(); item; item = queue.shift()) {
         try {
+          // Already recorded minutes ago (another chat's run, or a tick that overran the lock): reuse it.
+          const recorded = await this.deps.snapshots.get(itemKey(item), date);
+          if (recorded && this.deps.now() - recorded.takenAt < SNAPSHOT_FRESH_MS) continue;
           await this.snapshot(item, date, { refresh: true });
         } catch (err) {
           this.log.warn({ item: itemKey(item), reason: errorText(err) }, 'digest item could not be fetched');
