@@ -9,7 +9,7 @@ import { EVENT_WORKER_LOCKS } from './event-queue.js';
 export const DIGEST_QUEUE = 'digests';
 /** How often replicas look for chats that are due; one scheduler shared by all replicas. */
 export const DIGEST_TICK_MS = 60_000;
-const TICK_SCHEDULER_ID = 'digest-tick';
+export const TICK_SCHEDULER_ID = 'digest-tick';
 
 /**
  * Send jobs: a few retries for Feishu hiccups (the uuid keeps them from posting twice). Completed and failed jobs
