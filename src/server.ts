@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { canVerifyRequests, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { serveUntilSignalled } from './lifecycle.js';
 import { createLogger } from './logger.js';
 
 /** Entry point: read config, start listening, shut down gracefully on SIGTERM/SIGINT. */
@@ -28,24 +29,7 @@ async function main(): Promise<void> {
   }
 
   const app = await buildApp(config, { logger });
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight work');
-    try {
-      await app.close();
-      logger.info('shutdown complete');
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-
-  await app.listen({ port: config.port, host: config.host });
+  await serveUntilSignalled(app, logger, { port: config.port, host: config.host });
 }
 
 main().catch((err: unknown) => {

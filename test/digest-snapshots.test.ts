@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { SNAPSHOT_RETENTION_DAYS, SnapshotStore, snapshotKey } from '../src/digest/snapshots.js';
 import { buildTrend, describeChange } from '../src/digest/trend.js';
 import type { DigestFigures, Snapshot } from '../src/digest/types.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';
-import { type FreshRedisDb, freshRedisDb } from './redis.js';
+import { storeAdapters, useFreshRedisDb } from './redis.js';
 
 const DAY_MS = 86_400_000;
 const ITEM = 'doc-docx-AbC123';
@@ -16,23 +16,14 @@ const snap = (date: string, figures: DigestFigures): Snapshot => ({
   figures,
 });
 
-let db: FreshRedisDb;
-beforeAll(async () => {
-  db = await freshRedisDb();
-});
-afterAll(async () => {
-  await db.cleanup();
-});
+const redisDb = useFreshRedisDb();
 
-describe.each([
-  { name: 'MemoryStore', open: (): Store => new MemoryStore() },
-  { name: 'RedisStore', open: (): Store => new RedisStore(db.url) },
-])('SnapshotStore on $name', ({ open }) => {
+describe.each(storeAdapters(redisDb))('SnapshotStore on $name', ({ open }) => {
   let store: Store;
   let warn: Mock<(obj: object, msg?: string) => void>;
   let snapshots: SnapshotStore;
   beforeEach(async () => {
-    await db.redis.flushdb();
+    await redisDb().redis.flushdb();
     store = open();
     warn = vi.fn();
     snapshots = new SnapshotStore(store, { logger: { warn } });
@@ -126,22 +117,22 @@ describe.each([
 
 describe('snapshot retention', () => {
   afterEach(async () => {
-    await db.redis.flushdb();
+    await redisDb().redis.flushdb();
   });
 
   it(`keeps Redis snapshots for ${SNAPSHOT_RETENTION_DAYS} days by TTL`, async () => {
-    const store = new RedisStore(db.url);
+    const store = new RedisStore(redisDb().url);
     await new SnapshotStore(store).put(ITEM, snap('2025-06-01', { pv: 1 }));
-    const pttl = await db.redis.pttl(snapshotKey(ITEM, '2025-06-01'));
+    const pttl = await redisDb().redis.pttl(snapshotKey(ITEM, '2025-06-01'));
     expect(pttl).toBeGreaterThan(90 * DAY_MS - 60_000);
     expect(pttl).toBeLessThanOrEqual(90 * DAY_MS);
     await store.close();
   });
 
   it('honours a shorter retentionDays on Redis', async () => {
-    const store = new RedisStore(db.url);
+    const store = new RedisStore(redisDb().url);
     await new SnapshotStore(store, { retentionDays: 7 }).put(ITEM, snap('2025-06-01', { pv: 1 }));
-    const pttl = await db.redis.pttl(snapshotKey(ITEM, '2025-06-01'));
+    const pttl = await redisDb().redis.pttl(snapshotKey(ITEM, '2025-06-01'));
     expect(pttl).toBeGreaterThan(7 * DAY_MS - 60_000);
     expect(pttl).toBeLessThanOrEqual(7 * DAY_MS);
     await store.close();

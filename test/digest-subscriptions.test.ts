@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { dueDate } from '../src/digest/schedule.js';
 import {
   addItem,
@@ -14,10 +14,8 @@ import {
   setTime,
 } from '../src/digest/subscriptions.js';
 import type { ChatSubscription, DeliveryState, DigestItem } from '../src/digest/types.js';
-import { MemoryStore } from '../src/store/memory-store.js';
-import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';
-import { type FreshRedisDb, freshRedisDb } from './redis.js';
+import { storeAdapters, useFreshRedisDb } from './redis.js';
 
 const T0 = Date.parse('2025-06-01T02:00:00Z');
 const CHAT = 'oc_team';
@@ -154,23 +152,14 @@ describe('setTime / pause / resume', () => {
   });
 });
 
-let db: FreshRedisDb;
-beforeAll(async () => {
-  db = await freshRedisDb();
-});
-afterAll(async () => {
-  await db.cleanup();
-});
+const redisDb = useFreshRedisDb();
 
-describe.each([
-  { name: 'MemoryStore', open: (): Store => new MemoryStore() },
-  { name: 'RedisStore', open: (): Store => new RedisStore(db.url) },
-])('SubscriptionStore on $name', ({ open }) => {
+describe.each(storeAdapters(redisDb))('SubscriptionStore on $name', ({ open }) => {
   let store: Store;
   let warn: Mock<(obj: object, msg?: string) => void>;
   let subs: SubscriptionStore;
   beforeEach(async () => {
-    await db.redis.flushdb();
+    await redisDb().redis.flushdb();
     store = open();
     warn = vi.fn();
     subs = new SubscriptionStore(store, { logger: { warn }, lockWaitMs: 300 });

@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { RedisStore } from '../src/store/redis-store.js';
+import type { Store } from '../src/store/store.js';
 import { FREE_DBS_KEY, THROWAWAY_MARKER_KEY } from './global-setup.js';
 
 /** Base URL of the throwaway redis-server from `global-setup.ts` (DB 0, which is bookkeeping: do not use it). */
@@ -73,4 +76,30 @@ async function assertThrowaway(client: Redis): Promise<void> {
       `refusing to touch ${client.options.host}:${client.options.port}: not the throwaway test server`,
     );
   }
+}
+
+/**
+ * A fresh DB for the calling test file, opened in `beforeAll` and cleaned up in `afterAll`; read it through the
+ * returned accessor inside tests and hooks.
+ */
+export function useFreshRedisDb(): () => FreshRedisDb {
+  let db: FreshRedisDb | undefined;
+  beforeAll(async () => {
+    db = await freshRedisDb();
+  });
+  afterAll(async () => {
+    await db?.cleanup();
+  });
+  return () => {
+    if (!db) throw new Error('the Redis DB is only open inside tests and hooks');
+    return db;
+  };
+}
+
+/** Both store adapters, for `describe.each`: the same behaviour must hold in memory and on Redis. */
+export function storeAdapters(db: () => FreshRedisDb): Array<{ name: string; open: () => Store }> {
+  return [
+    { name: 'MemoryStore', open: () => new MemoryStore() },
+    { name: 'RedisStore', open: () => new RedisStore(db().url) },
+  ];
 }

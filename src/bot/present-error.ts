@@ -2,15 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildErrorCard, buildUsageCard, type Card, explainFeishuCode } from '../../cards/index.js';
 import { CommandUsageError, FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
+import { SubscriptionBusyError } from '../digest/subscriptions.js';
 import { StoreUnavailableError } from '../store/redis-store.js';
 
 /**
  * Failures that a later attempt may not meet: Feishu unreachable or slow (-1), its 5xx answers, codes its docs
- * call temporary (rate limits, "system busy"), and our own Redis being briefly away. Anything else (permissions,
+ * call temporary (rate limits, "system busy"), our own Redis being briefly away, and a digest list another edit
+ * held locked. Anything else (permissions,
  * bad links, unknown codes) will fail the same way next time, so it becomes the error card at once.
  */
 export function isTransientError(err: unknown): boolean {
-  if (err instanceof StoreUnavailableError) return true;
+  if (err instanceof StoreUnavailableError || err instanceof SubscriptionBusyError) return true;
   if (!(err instanceof FeishuApiError)) return false;
   if (err.feishuCode === -1 || (err.httpStatus !== undefined && err.httpStatus >= 500)) return true;
   return explainFeishuCode(err.feishuCode)?.retryable === true;

@@ -5,9 +5,11 @@
  * Env on top of the usual config: TEST_CLOCK_OFFSET_MS (initial offset, default 0) and TEST_DIGEST_TICK_MS
  * (digest scheduler period). IPC: `{ type: 'clock', offsetMs }` sets the offset and logs 'test clock moved'.
  */
+
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { serveUntilSignalled } from '../../src/lifecycle.js';
 import { createLogger } from '../../src/logger.js';
 import type { ReplicaMessage } from './child-server.js';
 
@@ -48,24 +50,7 @@ async function main(): Promise<void> {
   // The channel closes when the test process goes away: do not outlive it.
   process.on('disconnect', () => process.exit(70));
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight work');
-    try {
-      await app.close();
-      logger.info('shutdown complete');
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-
-  await app.listen({ port: config.port, host: config.host });
+  await serveUntilSignalled(app, logger, { port: config.port, host: config.host });
 }
 
 /** A whole number of milliseconds from the environment; a typo must fail loudly, not mean "0". */
