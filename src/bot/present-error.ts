@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildErrorCard, buildUsageCard, type Card, explainFeishuCode } from '../../cards/index.js';
-import { CommandUsageError, FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
 import { SubscriptionBusyError } from '../digest/subscriptions.js';
+import { CommandUsageError, FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
 import { StoreUnavailableError } from '../store/redis-store.js';
 
 /**
