@@ -154,6 +154,102 @@ describe('extractMessage: post messages', () => {
   });
 });
 
+describe('extractMessage: post content_v2', () => {
+  // Newer clients add `content_v2` to received posts: the same paragraph arrays, with Markdown kept in `md`
+  // elements. Shapes as delivered (larksuite/openclaw-lark#571, larksuite/oapi-sdk-go#213); the receive-content
+  // page documents only `content`.
+  const mentionAndText = [
+    { tag: 'at', user_id: '@_user_1', user_name: 'Stats Bot', style: [] },
+    { tag: 'text', text: ' stats ', style: [] },
+  ];
+
+  it('reads a post that carries only content_v2', () => {
+    const post = {
+      title: '',
+      content_v2: [[...mentionAndText, { tag: 'a', href: DOCX, text: 'Q3 复盘', style: [] }]],
+    };
+    expect(extractMessage(postMessage(post, [BOT_MENTION]))).toEqual({
+      text: 'stats Q3 复盘',
+      links: [DOCX],
+      mentions: [BOT_MENTION],
+    });
+  });
+
+  it('reads content_v2 inside the language wrapper', () => {
+    const post = { zh_cn: { title: '', content_v2: [[{ tag: 'md', text: `stats [周报](${DOCX})` }]] } };
+    expect(extractMessage(postMessage(post))?.links).toEqual([DOCX]);
+  });
+
+  it('prefers content_v2 over content when both are well-formed', () => {
+    // The two differ on purpose so the result shows which one was read.
+    const post = {
+      title: '',
+      content: [[...mentionAndText, { tag: 'text', text: '周报', style: [] }]],
+      content_v2: [[...mentionAndText.slice(0, 1), { tag: 'md', text: ` stats [周报](${DOCX}) ${SHEET}` }]],
+    };
+    expect(extractMessage(postMessage(post, [BOT_MENTION]))).toMatchObject({
+      text: `stats [周报](${DOCX}) ${SHEET}`,
+      links: [DOCX, SHEET],
+    });
+  });
+
+  it.each([
+    ['empty, as real posts with images send it', []],
+    ['elements without a paragraph array', [{ tag: 'md', text: `stats ${SHEET}` }]],
+    ['paragraphs without elements', [[]]],
+    ['not an array', 'stats'],
+  ])('falls back to content when content_v2 is %s', (_what, contentV2) => {
+    const post = {
+      title: '',
+      content: [[...mentionAndText, { tag: 'a', href: DOCX, text: '周报', style: [] }]],
+      content_v2: contentV2,
+    };
+    expect(extractMessage(postMessage(post, [BOT_MENTION]))).toMatchObject({
+      text: 'stats 周报',
+      links: [DOCX],
+    });
+  });
+
+  it('drops the <at> markup an md element uses for a mention, keeping the words apart', () => {
+    const post = {
+      title: '',
+      content_v2: [
+        [{ tag: 'md', text: `<at user_id="ou_84aad35d084aa403a838cf73ee18467">Stats Bot</at>stats ${DOCX}` }],
+      ],
+    };
+    expect(extractMessage(postMessage(post))).toMatchObject({ text: `stats ${DOCX}`, links: [DOCX] });
+  });
+});
+
+describe('extractMessage: post code blocks', () => {
+  // `{tag:"code_block", language?, text}` as in the received post example:
+  // https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content
+  it('finds a document link pasted inside a code block', () => {
+    const post = {
+      title: '',
+      content: [
+        [{ tag: 'text', text: 'stats', style: [] }],
+        [{ tag: 'code_block', language: 'GO', text: `url := "${DOCX}"\nfmt.Println(url)` }],
+      ],
+    };
+    expect(extractMessage(postMessage(post))?.links).toEqual([DOCX]);
+  });
+
+  it('reads a code block without a language, in content_v2, as text of its own', () => {
+    const post = {
+      title: '',
+      content: [[{ tag: 'text', text: 'stats', style: [] }]],
+      content_v2: [
+        [
+          { tag: 'text', text: 'stats', style: [] },
+          { tag: 'code_block', text: `${SHEET}\n` },
+        ],
+      ],
+    };
+    expect(extractMessage(postMessage(post))).toMatchObject({ text: `stats ${SHEET}`, links: [SHEET] });
+  });
+});
+
 describe('extractMessage: messages the bot does not read', () => {
   it.each([
     ['image', { image_key: 'img_7ea74629-9191-4176-998c-2e603c9c5e8g' }],
@@ -223,4 +319,45 @@ describe('findLinks', () => {
       findLinks('http://sample.feishu.cn/docs/doccnAbc HTTPS://Sample.feishu.cn/docx/T https://'),
     ).toEqual(['http://sample.feishu.cn/docs/doccnAbc', 'HTTPS://Sample.feishu.cn/docx/T']);
   });
+});
+
+describe('link parsing stays linear in the input length', () => {
+  // 100 KB of hostile text must not take seconds: each case was quadratic or worse in some version of the
+  // parser (a trailing-punctuation regex, a rejected `https://` rescanned to the end). The budget is ~100x what
+  // a linear scan needs, so a slow machine does not trip it while quadratic behaviour (seconds) still does.
+  const BUDGET_MS = 500;
+  const HOSTILE: Array<[string, string]> = [
+    ['colons', ':'.repeat(100_000)],
+    ['open brackets', '['.repeat(100_000)],
+    ['a link followed by a long run of punctuation', `https://x${':'.repeat(100_000)}x`],
+    ['schemes with nothing usable after them', 'https://:'.repeat(11_112)],
+    ['unbalanced parentheses', `https://x/${'('.repeat(100_000)}`],
+    ['dotted labels before no Feishu host', `。${'a.'.repeat(50_000)}`],
+    ['markdown link openers', '[a]('.repeat(25_000)],
+    ['unclosed at markup', '<at '.repeat(25_000)],
+    ['at markup without a closing tag', '<at>x'.repeat(20_000)],
+  ];
+
+  function elapsedMs(run: () => unknown): number {
+    const started = performance.now();
+    run();
+    return performance.now() - started;
+  }
+
+  it.each(HOSTILE)('findLinks on %s', (_what, text) => {
+    expect(elapsedMs(() => findLinks(text))).toBeLessThan(BUDGET_MS);
+  });
+
+  it.each(HOSTILE)(
+    'a post with %s in md and code_block elements, in content and in content_v2',
+    (_what, text) => {
+      const paragraphs = [[{ tag: 'md', text }], [{ tag: 'code_block', language: 'GO', text }]];
+      for (const post of [
+        { title: '', content: paragraphs },
+        { title: '', content: [[]], content_v2: paragraphs },
+      ]) {
+        expect(elapsedMs(() => extractMessage(postMessage(post, [BOT_MENTION])))).toBeLessThan(BUDGET_MS);
+      }
+    },
+  );
 });

@@ -25,11 +25,6 @@ interface PostElement {
   href?: unknown;
 }
 
-interface PostBody {
-  title?: unknown;
-  content?: unknown;
-}
-
 const SCHEMED_START = /https?:\/\//gi;
 // Scheme-less links only for Feishu hosts, and only with a path: a bare "feishu.cn" in prose is not a document.
 // The look-behind keeps e-mail addresses (`bob@x.feishu.cn/…`) and hosts inside longer names out.
@@ -37,7 +32,8 @@ const SCHEMELESS_START =
   /(?<![\w.@/:-])(?:[a-z0-9-]+\.)*(?:feishu\.cn|larksuite\.com|larkoffice\.com)(?=\/)/gi;
 /** ASCII characters that never belong to a link in chat text; `(`/`)` are handled by balance. */
 const ASCII_STOPS = new Set(['<', '>', '"', "'", '`', '[', ']', '{', '}']);
-const TRAILING_PUNCTUATION = /[.,;:!?]+$/;
+/** Sentence punctuation typed right after a link (`see …/docx/T.`), trimmed off its end. */
+const TRAILING_PUNCTUATION = new Set(['.', ',', ';', ':', '!', '?']);
 /** Post languages in the order we prefer them when the content is language-wrapped. */
 const POST_LANGUAGES = ['zh_cn', 'en_us', 'ja_jp'] as const;
 // Digits decide where a user key ends, so `@_user_1stats` still yields `stats`.
@@ -55,9 +51,9 @@ export function extractMessage(message: MessageReceiveEvent['message']): Extract
     return { text, links: findLinks(text), mentions };
   }
   if (message.message_type === 'post') {
-    const body = pickPostBody(content);
-    if (!body) return null;
-    return { ...readPost(body, mentions), mentions };
+    const paragraphs = pickPostParagraphs(content);
+    if (!paragraphs) return null;
+    return { ...readPost(paragraphs, mentions), mentions };
   }
   return null;
 }
@@ -82,12 +78,12 @@ export function findLinkSpans(text: string): LinkSpan[] {
   let consumedTo = 0;
   for (const candidate of starts) {
     if (candidate.start < consumedTo) continue;
-    let end = scanLinkEnd(text, candidate.bodyStart);
-    const trimmed = text.slice(candidate.start, end).replace(TRAILING_PUNCTUATION, '');
-    end = candidate.start + trimmed.length;
-    // `https://` followed by nothing usable is not a link.
-    if (!/^[a-z0-9]/i.test(text.slice(candidate.bodyStart, end))) continue;
-    spans.push({ url: candidate.schemeless ? `https://${trimmed}` : trimmed, start: candidate.start, end });
+    // `https://` followed by nothing usable is not a link. Checked before scanning: a rejected start scanned
+    // to the end would make `https://:https://:…` quadratic.
+    if (!isAsciiAlphanumeric(text.charCodeAt(candidate.bodyStart))) continue;
+    const end = trimTrailingPunctuation(text, candidate.bodyStart, scanLinkEnd(text, candidate.bodyStart));
+    const url = text.slice(candidate.start, end);
+    spans.push({ url: candidate.schemeless ? `https://${url}` : url, start: candidate.start, end });
     consumedTo = end;
   }
   return spans;
@@ -114,6 +110,20 @@ function scanLinkEnd(text: string, from: number): number {
   return i;
 }
 
+/**
+ * End index once trailing sentence punctuation is dropped, never cutting into `[from, …)`. A loop, not
+ * `/[.,;:!?]+$/`: that regex restarts at every character of a long punctuation run and goes quadratic.
+ */
+function trimTrailingPunctuation(text: string, from: number, end: number): number {
+  let i = end;
+  while (i > from && TRAILING_PUNCTUATION.has(text.charAt(i - 1))) i--;
+  return i;
+}
+
+function isAsciiAlphanumeric(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
 function parseJsonObject(raw: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(raw);
@@ -127,34 +137,66 @@ function parseJsonObject(raw: string): Record<string, unknown> | null {
  * Received posts are `{title, content}`; the send format wraps that per language (`{zh_cn:{…}}`). Accept both
  * so a differently shaped delivery still parses. https://open.feishu.cn/document/server-docs/im-v1/message-content-description/create_json
  */
-function pickPostBody(content: Record<string, unknown>): PostBody | null {
-  if (Array.isArray(content.content)) return content;
+function pickPostParagraphs(content: Record<string, unknown>): unknown[] | null {
+  const flat = readPostBody(content);
+  if (flat) return flat;
   for (const lang of POST_LANGUAGES) {
-    const body = content[lang];
-    if (isRecord(body) && Array.isArray(body.content)) return body;
+    const paragraphs = readPostBody(content[lang]);
+    if (paragraphs) return paragraphs;
   }
   for (const body of Object.values(content)) {
-    if (isRecord(body) && Array.isArray(body.content)) return body;
+    const paragraphs = readPostBody(body);
+    if (paragraphs) return paragraphs;
   }
   return null;
 }
 
-/** Paragraphs are arrays of elements. `at` elements are the mentions themselves and are dropped; the title is not part of the command. */
-function readPost(body: PostBody, mentions: MessageMention[]): { text: string; links: string[] } {
+/**
+ * Newer clients send `content_v2` beside (or instead of) `content`: the same paragraph arrays, but closer to
+ * what was typed (Markdown stays in `md` elements that `content` re-renders as other tags). The receive-content
+ * page does not document it, and real posts often carry `"content_v2": []`, so it wins only when it holds
+ * paragraphs; Lark's own converters do the same (larksuite/openclaw-lark#571, larksuite/oapi-sdk-go#213).
+ * https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content
+ */
+function readPostBody(body: unknown): unknown[] | null {
+  if (!isRecord(body)) return null;
+  const v2: unknown = body.content_v2;
+  if (isParagraphList(v2)) return v2;
+  return Array.isArray(body.content) ? body.content : null;
+}
+
+/** Well-formed: at least one paragraph, every paragraph an array, and some element in them. */
+function isParagraphList(value: unknown): value is unknown[][] {
+  return (
+    Array.isArray(value) &&
+    value.every((paragraph) => Array.isArray(paragraph)) &&
+    value.some((paragraph: unknown[]) => paragraph.some((element) => isRecord(element)))
+  );
+}
+
+/**
+ * Paragraphs are arrays of elements. `at` elements are the mentions themselves and are dropped; the title is not
+ * part of the command. A `code_block` (`{tag, language?, text}`) reads like text: a link pasted into one counts.
+ */
+function readPost(
+  paragraphList: readonly unknown[],
+  mentions: MessageMention[],
+): { text: string; links: string[] } {
   const paragraphs: string[] = [];
   const links: string[] = [];
-  const paragraphList = Array.isArray(body.content) ? body.content : [];
   for (const paragraph of paragraphList) {
     if (!Array.isArray(paragraph)) continue;
     let line = '';
     for (const element of paragraph as PostElement[]) {
       if (!isRecord(element)) continue;
-      const text = typeof element.text === 'string' ? stripMentions(element.text, mentions) : '';
+      const raw = typeof element.text === 'string' ? element.text : '';
+      // `md` keeps mentions as markup (`<at user_id="ou_…">Tom</at>`) where `content` has an `at` element.
+      const text = stripMentions(element.tag === 'md' ? stripAtMarkup(raw) : raw, mentions);
       if (element.tag === 'text' || element.tag === 'md') {
         line += text;
         links.push(...findLinks(text));
-      } else if (element.tag === 'a') {
-        // Padded so a label never glues onto the command word ("stats" + "周报").
+      } else if (element.tag === 'a' || element.tag === 'code_block') {
+        // Padded so a label or code never glues onto the command word ("stats" + "周报").
         line += ` ${text} `;
         if (typeof element.href === 'string' && /^https?:\/\//i.test(element.href.trim())) {
           links.push(element.href.trim());
@@ -165,6 +207,32 @@ function readPost(body: PostBody, mentions: MessageMention[]): { text: string; l
     paragraphs.push(line);
   }
   return { text: normalizeText(paragraphs.join('\n')), links: dedupe(links) };
+}
+
+/**
+ * Replaces `<at …>name</at>` spans in Markdown with a space. A scan, not a regex, and linear: once no `>` or `</at>` is left
+ * after some point there is none after any later point either, so it stops instead of searching again.
+ */
+function stripAtMarkup(text: string): string {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('<at', from);
+    if (open < 0) break;
+    const next = text.charAt(open + 3);
+    if (next !== '>' && next !== ' ') {
+      out += text.slice(from, open + 3);
+      from = open + 3;
+      continue;
+    }
+    const tagEnd = text.indexOf('>', open + 3);
+    const close = tagEnd < 0 ? -1 : text.indexOf('</at>', tagEnd + 1);
+    if (close < 0) break;
+    // A space, so the words on either side of the mention stay apart.
+    out += `${text.slice(from, open)} `;
+    from = close + '</at>'.length;
+  }
+  return out + text.slice(from);
 }
 
 /** Removes the `@_user_N` / `@_all` keys Feishu puts in the text; a literal `@` (e-mail) stays. */
