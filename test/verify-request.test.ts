@@ -1,10 +1,13 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { DEDUPE_TTL_MS } from '../src/bot/dedupe.js';
 import { MalformedRequestError, RequestVerificationError, type VerificationFailure } from '../src/errors.js';
 import {
   computeFeishuSignature,
   decryptFeishuPayload,
   isValidFeishuRequest,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_REQUEST_AGE_SECONDS,
   openFeishuRequest,
   type RawRequest,
   type VerifyOptions,
@@ -17,6 +20,14 @@ const TOKEN = 'vt-Lm4Pz8-secret-token';
 const NOW_MS = 1_700_000_000_000;
 const NOW_S = NOW_MS / 1000;
 const clock = () => NOW_MS;
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+/** Feishu re-pushes an unanswered event 15 s, 5 min, 1 h and 6 h after the previous attempt. */
+const FEISHU_RETRY_GAPS_S = [15, 5 * MINUTE, HOUR, 6 * HOUR];
+/** When each re-push arrives, counted from the original delivery (the last one after about 7 h 5 min). */
+const FEISHU_RETRY_AT_S = FEISHU_RETRY_GAPS_S.map((_, i) =>
+  FEISHU_RETRY_GAPS_S.slice(0, i + 1).reduce((a, b) => a + b, 0),
+);
 
 // Real-shaped bodies from the Feishu docs; the token is swapped for ours.
 // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
@@ -199,39 +210,87 @@ describe('verifyFeishuRequest', () => {
     expectVerificationFailure(() => verifyFeishuRequest(req, keyOnly), 'bad_signature');
   });
 
-  it.each([
-    ['301 s in the past', NOW_S - 301],
-    ['301 s in the future', NOW_S + 301],
-  ])('rejects a timestamp %s (stale_timestamp)', (_label, ts) => {
-    expectVerificationFailure(
-      () => verifyFeishuRequest(signedRequest(body, { timestamp: String(ts) }), keyOnly),
-      'stale_timestamp',
-    );
-  });
+  describe('timestamp window: 12 h back (the dedupe retention), 5 min ahead (clock skew)', () => {
+    const signedAt = (ts: number | string) => signedRequest(body, { timestamp: String(ts) });
+    const accepts = (req: RawRequest, opts: VerifyOptions = keyOnly) =>
+      expect(() => verifyFeishuRequest(req, opts)).not.toThrow();
+    const refuses = (req: RawRequest, opts: VerifyOptions = keyOnly) =>
+      expectVerificationFailure(() => verifyFeishuRequest(req, opts), 'stale_timestamp');
 
-  it.each([
-    ['299 s in the past', NOW_S - 299],
-    ['299 s in the future', NOW_S + 299],
-  ])('accepts a timestamp %s', (_label, ts) => {
-    expect(() => verifyFeishuRequest(signedRequest(body, { timestamp: String(ts) }), keyOnly)).not.toThrow();
-  });
+    it('is 12 h back and 5 min ahead by default', () => {
+      expect(MAX_REQUEST_AGE_SECONDS).toBe(12 * HOUR);
+      expect(MAX_CLOCK_SKEW_SECONDS).toBe(5 * MINUTE);
+    });
 
-  it('honours a custom tolerance', () => {
-    const req = signedRequest(body, { timestamp: String(NOW_S - 61) });
-    expectVerificationFailure(
-      () => verifyFeishuRequest(req, { ...keyOnly, toleranceSeconds: 60 }),
-      'stale_timestamp',
-    );
-  });
+    it('outlasts all of Feishu’s retries but never the dedupe that drops a replay', () => {
+      const lastRetry = FEISHU_RETRY_AT_S.at(-1) ?? 0;
+      expect(lastRetry).toBe(7 * HOUR + 5 * MINUTE + 15);
+      expect(MAX_REQUEST_AGE_SECONDS).toBeGreaterThan(lastRetry + MAX_CLOCK_SKEW_SECONDS);
+      expect(MAX_REQUEST_AGE_SECONDS * 1000).toBeLessThanOrEqual(DEDUPE_TTL_MS);
+    });
 
-  it('reads a millisecond timestamp as milliseconds (accepts now, rejects now − 301 s)', () => {
-    expect(() =>
-      verifyFeishuRequest(signedRequest(body, { timestamp: String(NOW_MS) }), keyOnly),
-    ).not.toThrow();
-    expectVerificationFailure(
-      () => verifyFeishuRequest(signedRequest(body, { timestamp: String(NOW_MS - 301_000) }), keyOnly),
-      'stale_timestamp',
+    it.each(FEISHU_RETRY_AT_S)(
+      'accepts a re-push %i s after the original, still carrying its timestamp',
+      (after) => {
+        accepts(signedAt(NOW_S - after));
+      },
     );
+
+    it('accepts a request signed 6 h ago', () => {
+      accepts(signedAt(NOW_S - 6 * HOUR));
+    });
+
+    it('refuses a request signed 13 h ago (stale_timestamp)', () => {
+      refuses(signedAt(NOW_S - 13 * HOUR));
+    });
+
+    it('refuses a request signed 10 min in the future (stale_timestamp)', () => {
+      refuses(signedAt(NOW_S + 10 * MINUTE));
+    });
+
+    it('accepts exactly 12 h old and refuses 12 h + 1 s', () => {
+      accepts(signedAt(NOW_S - 12 * HOUR));
+      refuses(signedAt(NOW_S - 12 * HOUR - 1));
+    });
+
+    it('accepts exactly 5 min ahead and refuses 5 min + 1 s', () => {
+      accepts(signedAt(NOW_S + 5 * MINUTE));
+      refuses(signedAt(NOW_S + 5 * MINUTE + 1));
+    });
+
+    it('says which side of the window failed, so clock skew is not mistaken for a replay', () => {
+      expect(
+        expectVerificationFailure(
+          () => verifyFeishuRequest(signedAt(NOW_S - 13 * HOUR), keyOnly),
+          'stale_timestamp',
+        ).message,
+      ).toMatch(/old/);
+      expect(
+        expectVerificationFailure(
+          () => verifyFeishuRequest(signedAt(NOW_S + 10 * MINUTE), keyOnly),
+          'stale_timestamp',
+        ).message,
+      ).toMatch(/ahead.*clock/);
+    });
+
+    it('honours custom limits on either side', () => {
+      refuses(signedAt(NOW_S - 61), { ...keyOnly, maxAgeSeconds: 60 });
+      accepts(signedAt(NOW_S - 60), { ...keyOnly, maxAgeSeconds: 60 });
+      refuses(signedAt(NOW_S + 1), { ...keyOnly, maxClockSkewSeconds: 0 });
+      accepts(signedAt(NOW_S + 6 * MINUTE), { ...keyOnly, maxClockSkewSeconds: 10 * MINUTE });
+    });
+
+    it('reads a millisecond timestamp as milliseconds, to the millisecond at both edges', () => {
+      accepts(signedAt(NOW_MS));
+      accepts(signedAt(NOW_MS - 12 * HOUR * 1000));
+      refuses(signedAt(NOW_MS - 12 * HOUR * 1000 - 1));
+      accepts(signedAt(NOW_MS + 5 * MINUTE * 1000));
+      refuses(signedAt(NOW_MS + 5 * MINUTE * 1000 + 1));
+    });
+
+    it('refuses a timestamp too large to be a date (parsed as Infinity)', () => {
+      refuses(signedAt('9'.repeat(400)));
+    });
   });
 
   it.each(['x-lark-request-timestamp', 'x-lark-request-nonce', 'x-lark-signature'])(
@@ -282,12 +341,19 @@ describe('isValidFeishuRequest', () => {
   const cases: Array<[string, RawRequest, VerifyOptions, boolean]> = [
     ['valid', signedRequest(body), keyOnly, true],
     ['other key', signedRequest(body, { key: 'nope' }), keyOnly, false],
-    ['stale', signedRequest(body, { timestamp: String(NOW_S - 400) }), keyOnly, false],
+    [
+      'signed 6 h ago (a late retry)',
+      signedRequest(body, { timestamp: String(NOW_S - 6 * HOUR) }),
+      keyOnly,
+      true,
+    ],
+    ['stale', signedRequest(body, { timestamp: String(NOW_S - 13 * HOUR) }), keyOnly, false],
+    ['from the future', signedRequest(body, { timestamp: String(NOW_S + 10 * MINUTE) }), keyOnly, false],
     ['no nonce', signedRequest(body, { omit: 'x-lark-request-nonce' }), keyOnly, false],
     ['no key configured', signedRequest(body), { now: clock }, false],
   ];
 
-  it.each(cases)('returns %s → %s and agrees with verifyFeishuRequest', (_label, req, opts, valid) => {
+  it.each(cases)('%s: the boolean agrees with verifyFeishuRequest', (_label, req, opts, valid) => {
     expect(isValidFeishuRequest(req, opts)).toBe(valid);
     if (valid) expect(() => verifyFeishuRequest(req, opts)).not.toThrow();
     else expect(thrownBy(() => verifyFeishuRequest(req, opts))).toBeInstanceOf(RequestVerificationError);
@@ -395,8 +461,14 @@ describe('openFeishuRequest: encrypted events', () => {
     );
   });
 
+  it('returns the event of a retry that arrives 7 h later with its original timestamp and signature', () => {
+    const req = signedRequest(encryptedBody(v2MessageEvent()));
+    const sevenHoursLater = { ...keyAndToken, now: () => NOW_MS + (FEISHU_RETRY_AT_S.at(-1) ?? 0) * 1000 };
+    expect(openFeishuRequest(req, sevenHoursLater)).toEqual({ kind: 'event', envelope: expectedEnvelope });
+  });
+
   it('rejects a stale signed event (stale_timestamp)', () => {
-    const req = signedRequest(encryptedBody(v2MessageEvent()), { timestamp: String(NOW_S - 3600) });
+    const req = signedRequest(encryptedBody(v2MessageEvent()), { timestamp: String(NOW_S - 13 * HOUR) });
     expectVerificationFailure(() => openFeishuRequest(req, keyOnly), 'stale_timestamp');
   });
 

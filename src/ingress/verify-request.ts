@@ -15,8 +15,10 @@ export interface VerifyOptions {
   verificationToken?: string;
   /** Epoch milliseconds; injectable so tests can sign stale or future requests. */
   now?: () => number;
-  /** Accepted distance between the request timestamp and `now()`, both directions. */
-  toleranceSeconds?: number;
+  /** Oldest accepted request timestamp, in seconds before `now()`. Default `MAX_REQUEST_AGE_SECONDS`. */
+  maxAgeSeconds?: number;
+  /** Furthest accepted request timestamp, in seconds after `now()`. Default `MAX_CLOCK_SKEW_SECONDS`. */
+  maxClockSkewSeconds?: number;
 }
 
 /** Header names lower-cased, as Node gives them. */
@@ -32,7 +34,24 @@ export type OpenedRequest =
 const HEADER_TIMESTAMP = 'x-lark-request-timestamp';
 const HEADER_NONCE = 'x-lark-request-nonce';
 const HEADER_SIGNATURE = 'x-lark-signature';
-const DEFAULT_TOLERANCE_SECONDS = 300;
+
+/**
+ * How old a signed request may be: 12 h, the dedupe retention (`DEDUPE_TTL_MS`: BullMQ job ids with Redis, store
+ * claims without), not Slack's 5 min. Feishu re-pushes an unanswered event after 15 s, 5 min, 1 h and 6 h (~7.1 h;
+ * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case),
+ * and nothing published says whether a re-push is signed anew: the docs define the signature but no window, and
+ * none of the official SDKs checks the timestamp at all (larksuite/node-sdk `checkIsEventValidated`,
+ * larksuite/oapi-sdk-go `event/dispatcher/dispatcher.go` `VerifySign`, larksuite/oapi-sdk-python
+ * `lark_oapi/event/dispatcher_handler.py` `_verify_sign`, larksuite/oapi-sdk-java `EventDispatcher.verifySign`).
+ * openclaw/openclaw#143484 says Feishu signs at send time, without a source; other platforms do re-send the original
+ * timestamp (Bird: schemalabz/opencouncil#389, Linear: vercel/eve#1570). If Feishu kept it, a 5 min window would
+ * refuse every retry and an event we answered 503 (queue down) would be lost; at 12 h a replay of a genuinely signed
+ * request can only deliver again an event that dedupe already holds, so it is dropped. Keep this ≤ DEDUPE_TTL_MS
+ * (test/verify-request.test.ts checks it).
+ */
+export const MAX_REQUEST_AGE_SECONDS = 12 * 60 * 60;
+/** A timestamp ahead of our clock is never a retry, only clock skew: allow 5 min of it, as Slack does both ways. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 /** Seconds-since-epoch stay below this until the year 33658; anything larger must be milliseconds. */
 const MILLISECOND_TIMESTAMP_THRESHOLD = 1e12;
 const AES_BLOCK_BYTES = 16;
@@ -86,13 +105,20 @@ export function verifyFeishuRequest(req: RawRequest, opts: VerifyOptions): void 
     throw new RequestVerificationError('missing_headers', `${HEADER_TIMESTAMP} is not a number`);
   }
 
-  // Checked before hashing, as bolt-js does: a replayed request is rejected without touching the key.
-  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  const skewSeconds = Math.abs((opts.now ?? Date.now)() / 1000 - toEpochSeconds(Number(timestamp)));
-  if (!(skewSeconds <= tolerance)) {
+  // Checked before hashing, as bolt-js does: an expired request is rejected without touching the key.
+  const maxAge = opts.maxAgeSeconds ?? MAX_REQUEST_AGE_SECONDS;
+  const maxSkew = opts.maxClockSkewSeconds ?? MAX_CLOCK_SKEW_SECONDS;
+  const ageSeconds = (opts.now ?? Date.now)() / 1000 - toEpochSeconds(Number(timestamp));
+  if (!(ageSeconds <= maxAge)) {
     throw new RequestVerificationError(
       'stale_timestamp',
-      `${HEADER_TIMESTAMP} is ${Math.round(skewSeconds)} s away from server time (tolerance ${tolerance} s)`,
+      `${HEADER_TIMESTAMP} is ${Math.round(ageSeconds)} s old (limit ${maxAge} s)`,
+    );
+  }
+  if (!(-ageSeconds <= maxSkew)) {
+    throw new RequestVerificationError(
+      'stale_timestamp',
+      `${HEADER_TIMESTAMP} is ${Math.round(-ageSeconds)} s ahead of server time (limit ${maxSkew} s): check the clock`,
     );
   }
 
