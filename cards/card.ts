@@ -18,7 +18,7 @@ import {
   toI18nContent,
 } from './i18n.js';
 
-/** Feishu answers 230025 above this (FEISHU.md "Sending"). */
+/** Feishu answers 230025 when a request body is larger (FEISHU.md, "More endpoints and codes"). */
 export const MAX_CARD_BYTES = 30 * 1024;
 
 export const CARD_LOCALES: readonly Locale[] = ['zh_cn', 'en_us'];
@@ -161,9 +161,22 @@ export function buildCard(skeleton: CardSkeleton): Card {
   };
 }
 
-/** What Feishu measures against the 30 KB limit: the serialised `content` string. */
+/**
+ * The largest envelope around a card the bot sends: `im/v1/messages` with a chat or open id (≤ 64 characters),
+ * `msg_type` and a uuid (≤ 50), empty `content` (its two quotes are counted with the card below).
+ */
+const ENVELOPE_BYTES = Buffer.byteLength(
+  JSON.stringify({ receive_id: 'x'.repeat(64), msg_type: 'interactive', content: '', uuid: 'x'.repeat(50) }),
+  'utf8',
+);
+
+/**
+ * What Feishu measures against the 30 KB limit (230025): the whole request body, in which `content` is the card
+ * JSON encoded as a string a second time, so every `"`, `\\` and newline of the card counts twice.
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create (content: 请求体最大不能超过 30 KB)
+ */
 export function cardByteSize(card: Card): number {
-  return Buffer.byteLength(JSON.stringify(card), 'utf8');
+  return ENVELOPE_BYTES + Buffer.byteLength(JSON.stringify(JSON.stringify(card)), 'utf8') - 2;
 }
 
 // Markdown-significant characters → numeric HTML entities, as the rich-text page's escaping table

@@ -190,6 +190,17 @@ function buttons(card: Card): Array<{ id: unknown; label: string; value: unknown
   }));
 }
 
+/** The body `im/v1/messages` sends, built as src/feishu/im.ts builds it, with the longest ids the bot uses. */
+function requestBodyBytes(card: Card): number {
+  const body = {
+    receive_id: `oc_${'a'.repeat(32)}`,
+    msg_type: 'interactive',
+    content: JSON.stringify(card),
+    uuid: `dg-${'f'.repeat(40)}`,
+  };
+  return Buffer.byteLength(JSON.stringify(body), 'utf8');
+}
+
 const KNOWN_TAGS = new Set(['markdown', 'plain_text', 'column_set', 'column', 'button', 'hr', 'chart']);
 
 /** The Card JSON 2.0 rules every card in this project keeps (see test/cards.test.ts, "every card"). */
@@ -442,6 +453,21 @@ describe('buildDigestCard', () => {
       expect(en).toContain('Views 12,345,678 (+45,678)');
       expect(en).toContain('▁');
     }
+  });
+
+  it('keeps the request body, where the card is string-encoded a second time, within 30 KB at every link length', () => {
+    // Around 48 extra characters per link, a card of 29.9 KB JSON becomes a 31.2 KB request: the old measure
+    // (the card's own JSON) let it through, and Feishu would have refused it with 230025.
+    let trimmedBelowLimit = 0;
+    for (let extra = 0; extra <= 200; extra += 4) {
+      const url = (i: number) => `${copiedLink(i)}${'&x=1'.repeat(extra / 4)}`;
+      const card = buildDigestCard(digestInput({ items: twentyLongItems(url) }));
+      expect(requestBodyBytes(card), `${extra} extra characters`).toBeLessThanOrEqual(MAX_CARD_BYTES);
+      const cardJson = Buffer.byteLength(JSON.stringify(card), 'utf8');
+      if (byTag(card, 'chart').length === 0 && cardJson < MAX_CARD_BYTES - 1_500) trimmedBelowLimit += 1;
+    }
+    // Some lengths were trimmed although the card alone was well under 30 KB: the body is what was measured.
+    expect(trimmedBelowLimit).toBeGreaterThan(0);
   });
 
   it('says so when there is nothing to report', () => {
