@@ -4,7 +4,6 @@
  * https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
  */
 
-import type { AppAbility, AppUsageMetric, AppUsageOverview, AppUsageQuery } from '../src/feishu/types.js';
 import {
   buildCard,
   buttonRow,
@@ -19,6 +18,7 @@ import {
   markdownDay,
   truncateText,
 } from './card.js';
+import type { AppAbility, AppUsageMetric, AppUsageOverview, AppUsageQuery } from './data.js';
 import { type Bilingual, joinBilingual, markdown, sameInBoth } from './i18n.js';
 
 export interface AppUsageCardInput {

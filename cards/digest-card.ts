@@ -11,13 +11,6 @@
  */
 
 import {
-  type DigestFigures,
-  type DigestItem,
-  type ItemFigures,
-  primaryMetric,
-  type TrendPoint,
-} from '../src/digest/types.js';
-import {
   buildCard,
   type Card,
   type CardElement,
@@ -31,6 +24,13 @@ import {
   type OtherElement,
   truncateText,
 } from './card.js';
+import {
+  type DigestFigures,
+  type DigestItem,
+  type ItemFigures,
+  primaryMetric,
+  type TrendPoint,
+} from './data.js';
 import { type Bilingual, joinBilingual, mapBilingual, markdown } from './i18n.js';
 import { describeDocType } from './stats-card.js';
 

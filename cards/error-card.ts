@@ -23,6 +23,8 @@ export type ErrorCardInput =
   | {
       kind: 'feishu';
       feishuCode: number;
+      /** A later try may succeed (orange) or something must change first (red): the code table decides. */
+      retryable: boolean;
       feishuMsg?: string;
       endpoint?: string;
       logId?: string;
@@ -31,6 +33,10 @@ export type ErrorCardInput =
   | { kind: 'not_document'; url: string; what: string }
   | { kind: 'not_feishu_link'; url: string }
   | { kind: 'timeout' }
+  /** Feishu answered, but not in the documented shape: a bug to report, not something to retry. */
+  | { kind: 'unexpected_response'; endpoint: string; logId?: string }
+  /** A document type Feishu's statistics do not cover (slides). */
+  | { kind: 'unsupported_type'; docType: string; url: string }
   | { kind: 'internal'; errorId?: string }
   /** `likes` on a sheet, base or mind note (or a wiki page resolving to one): there are no likes to list. */
   | { kind: 'likes_unsupported'; docType: string; doc?: { url: string; title?: string } };
@@ -75,18 +81,24 @@ function unknownCodeExplanation(code: number, msg: string | undefined): FeishuCo
       zh: '请稍后重试。若持续失败，请将下方的错误码和 Log ID 发给管理员或飞书技术支持。',
       en: 'Try again later. If it keeps failing, send the code and log ID below to your admin or Feishu support.',
     },
-    retryable: true,
   };
 }
 
 interface ErrorView {
   explanation: FeishuCodeExplanation;
+  /** Orange when a later try may help, red when something must change first. */
+  retryable: boolean;
   /** Extra grey line, e.g. Feishu's own message for a known code. */
   detail?: Bilingual;
   footer?: Bilingual;
   docUrl?: string;
   summaryPrefix?: string;
 }
+
+const BOT_BUG_FIX: Bilingual = {
+  zh: '这是机器人的问题，请将下方的接口名和 Log ID 反馈给机器人维护者。',
+  en: "This is a bug in the bot: report it to the bot's maintainer with the endpoint and log ID below.",
+};
 
 function viewFeishuError(input: Extract<ErrorCardInput, { kind: 'feishu' }>): ErrorView {
   const known = explainFeishuCode(input.feishuCode);
@@ -103,6 +115,7 @@ function viewFeishuError(input: Extract<ErrorCardInput, { kind: 'feishu' }>): Er
   }
   const view: ErrorView = {
     explanation,
+    retryable: input.retryable,
     footer: { zh: zh.join(' · '), en: en.join(' · ') },
     summaryPrefix: String(input.feishuCode),
   };
@@ -133,8 +146,8 @@ function viewError(input: ErrorCardInput): ErrorView {
             zh: '请发送文档、电子表格、多维表格、思维笔记、文件或知识库页面的链接：打开它，从地址栏复制链接。',
             en: 'Send a link to a doc, sheet, base, mindnote, file or wiki page: open it and copy the link from the address bar.',
           },
-          retryable: false,
         },
+        retryable: false,
       };
     }
     case 'not_feishu_link': {
@@ -150,8 +163,8 @@ function viewError(input: ErrorCardInput): ErrorView {
             zh: '在飞书中打开文档，从地址栏或「分享」按钮复制链接后发送。',
             en: 'Open the document in Feishu and send the link from the address bar or the Share button.',
           },
-          retryable: false,
         },
+        retryable: false,
       };
     }
     case 'likes_unsupported': {
@@ -169,9 +182,9 @@ function viewError(input: ErrorCardInput): ErrorView {
             zh: '可以发送「统计」查看它的访问人数和访问次数，或发送「访问记录」查看谁看过它。',
             en: 'Send `stats` for its visitors and views, or `viewers` to see who opened it.',
           },
-          retryable: false,
           tone: 'info',
         },
+        retryable: false,
       };
       if (input.doc && isWebUrl(input.doc.url)) view.docUrl = input.doc.url;
       return view;
@@ -185,9 +198,45 @@ function viewError(input: ErrorCardInput): ErrorView {
             en: 'Feishu did not answer in time.',
           },
           fix: { zh: '请稍等一分钟后重试。', en: 'Try again in a minute.' },
-          retryable: true,
         },
+        retryable: true,
       };
+    case 'unexpected_response': {
+      const parts = [quoteUntrusted(input.endpoint, 80)];
+      if (input.logId) parts.push(`Log ID ${quoteUntrusted(input.logId, 100)}`);
+      return {
+        explanation: {
+          title: { zh: '飞书返回了无法识别的数据', en: 'Feishu sent an answer the bot cannot read' },
+          meaning: {
+            zh: '飞书接口的返回内容与文档描述的格式不符，重试也会得到同样的结果。',
+            en: 'Feishu answered in a form its documentation does not describe; trying again gets the same answer.',
+          },
+          fix: BOT_BUG_FIX,
+        },
+        retryable: false,
+        footer: { zh: parts.join(' · '), en: parts.join(' · ') },
+      };
+    }
+    case 'unsupported_type': {
+      const type = describeDocType(input.docType);
+      const view: ErrorView = {
+        explanation: {
+          title: { zh: '暂不支持该文档类型', en: 'Not supported by Feishu statistics yet' },
+          meaning: {
+            zh: `这是${type.zh}。飞书的文档统计和访问记录接口目前只支持文档、电子表格、多维表格、思维笔记、文件和知识库页面。`,
+            en: `This is a ${type.en.toLowerCase()}. Feishu's statistics and view records cover docs, sheets, bases, mind notes, files and wiki pages only.`,
+          },
+          fix: {
+            zh: '暂时无法查询它的数据；请发送其他类型文档的链接。',
+            en: 'Its figures cannot be read for now; send a link to another kind of document.',
+          },
+          tone: 'info',
+        },
+        retryable: false,
+      };
+      if (isWebUrl(input.url)) view.docUrl = input.url;
+      return view;
+    }
     case 'internal': {
       const view: ErrorView = {
         explanation: {
@@ -200,8 +249,8 @@ function viewError(input: ErrorCardInput): ErrorView {
             zh: '请重试。若持续失败，请将下方的错误 ID 发给机器人维护者。',
             en: "Try again. If it keeps failing, give the error ID below to the bot's maintainer.",
           },
-          retryable: true,
         },
+        retryable: true,
       };
       if (input.errorId) {
         const id = quoteUntrusted(input.errorId, 100);
@@ -213,13 +262,13 @@ function viewError(input: ErrorCardInput): ErrorView {
 }
 
 /** Red when the user must change something, orange when a retry may help, yellow when nothing failed. */
-function templateFor(explanation: FeishuCodeExplanation): HeaderTemplate {
+function templateFor(explanation: FeishuCodeExplanation, retryable: boolean): HeaderTemplate {
   if (explanation.tone === 'info') return 'yellow';
-  return explanation.retryable ? 'orange' : 'red';
+  return retryable ? 'orange' : 'red';
 }
 
 export function buildErrorCard(input: ErrorCardInput): Card {
-  const { explanation, detail, footer, docUrl, summaryPrefix } = viewError(input);
+  const { explanation, retryable, detail, footer, docUrl, summaryPrefix } = viewError(input);
   const elements: CardElement[] = [
     markdown(explanation.meaning, { element_id: 'err_meaning' }),
     // Blank line: a lone `\n` is a soft break that clients may render as a space.
@@ -238,7 +287,7 @@ export function buildErrorCard(input: ErrorCardInput): Card {
   const prefix = summaryPrefix ? `${summaryPrefix} · ` : '';
   return buildCard({
     title: explanation.title,
-    template: templateFor(explanation),
+    template: templateFor(explanation, retryable),
     summary: { zh: `${prefix}${explanation.title.zh}`, en: `${prefix}${explanation.title.en}` },
     elements,
   });

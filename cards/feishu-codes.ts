@@ -1,5 +1,6 @@
 /**
- * Feishu business codes in words: what happened and what the person in the chat can do about it.
+ * Feishu business codes in words: what happened and what the person in the chat can do about it. Words only:
+ * what the bot *does* about a code (retry, wait, cache, pause a chat) is decided by `src/feishu/codes.ts`.
  * Sources: the error tables of each endpoint page (shared/seeds/ and the links below) and FEISHU.md.
  */
 
@@ -11,8 +12,6 @@ export interface FeishuCodeExplanation {
   meaning: Bilingual;
   /** Markdown; numbered when there are several steps. */
   fix: Bilingual;
-  /** Trying again later may succeed (decides orange vs red in the error card). */
-  retryable: boolean;
   /** `info`: nothing went wrong, there is just nothing to show yet (a yellow card, not an error colour). */
   tone?: 'info';
 }
@@ -43,7 +42,6 @@ const DOCUMENT_DELETED = entry(
     zh: '如需恢复，请文档所有者从回收站还原。',
     en: 'If it should exist, its owner can restore it from the trash.',
   },
-  false,
 );
 
 const ADD_DOCUMENT_APP: Bilingual = {
@@ -64,16 +62,10 @@ const TOKEN_PROBLEM: FeishuCodeExplanation = {
       en: "If it keeps happening, an admin should check `FEISHU_APP_ID` and `FEISHU_APP_SECRET` in the bot's configuration.",
     },
   ]),
-  retryable: true,
 };
 
-function entry(
-  title: Bilingual,
-  meaning: Bilingual,
-  fix: Bilingual,
-  retryable: boolean,
-): FeishuCodeExplanation {
-  return { title, meaning, fix, retryable };
+function entry(title: Bilingual, meaning: Bilingual, fix: Bilingual): FeishuCodeExplanation {
+  return { title, meaning, fix };
 }
 
 const SERVER_ERROR_TITLE: Bilingual = { zh: '飞书服务端错误', en: 'Feishu server error' };
@@ -83,7 +75,7 @@ const BOT_BUG_FIX: Bilingual = {
 };
 
 const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, FeishuCodeExplanation>([
-  // Not a Feishu code: FeishuApiError uses -1 when the transport failed before a body arrived.
+  // Not a Feishu code: FeishuApiError uses -1 (TRANSPORT_FAILURE) when no Feishu body arrived.
   [
     -1,
     entry(
@@ -93,7 +85,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'The request to Feishu failed before any answer came back.',
       },
       RETRY_LATER,
-      true,
     ),
   ],
 
@@ -107,7 +98,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu failed while reading the document statistics. This is usually temporary.',
       },
       RETRY_LATER,
-      true,
     ),
   ],
   [
@@ -119,7 +109,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu rejected the request: the document token and type do not match, usually because the link is incomplete or wrong.',
       },
       CHECK_LINK,
-      false,
     ),
   ],
   [
@@ -137,7 +126,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
           en: 'If it still fails, ask a Feishu admin to enable document access records for your organisation.',
         },
       ]),
-      false,
     ),
   ],
   [
@@ -149,7 +137,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'The document does not exist, was deleted, or the link is wrong.',
       },
       CHECK_LINK,
-      false,
     ),
   ],
 
@@ -163,7 +150,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu failed while reading the likes. This is usually temporary.',
       },
       RETRY_LATER,
-      true,
     ),
   ],
   [
@@ -175,7 +161,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu rejected the parameters of the likes request; only docs (doc, docx) and files have likes.',
       },
       CHECK_LINK,
-      false,
     ),
   ],
   [
@@ -184,7 +169,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '找不到该文档', en: 'Document not found' },
       { zh: '文档不存在或链接有误。', en: 'The document does not exist or the link is wrong.' },
       CHECK_LINK,
-      false,
     ),
   ],
   [
@@ -202,7 +186,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
           en: 'An admin enables `drive:file.like:readonly` for the app in the developer console and publishes a new version.',
         },
       ]),
-      false,
     ),
   ],
   [1061007, DOCUMENT_DELETED],
@@ -214,7 +197,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       SERVER_ERROR_TITLE,
       { zh: '飞书知识库服务暂时出错。', en: 'The Feishu wiki service failed. This is usually temporary.' },
       RETRY_LATER,
-      true,
     ),
   ],
   [
@@ -223,7 +205,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '知识库链接无效', en: 'Invalid wiki link' },
       { zh: '飞书无法识别该知识库节点。', en: 'Feishu could not make sense of this wiki node.' },
       CHECK_LINK,
-      false,
     ),
   ],
   [
@@ -235,7 +216,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'The wiki page does not exist, was deleted, or the link is wrong.',
       },
       CHECK_LINK,
-      false,
     ),
   ],
   [
@@ -253,7 +233,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
           en: 'Or ask a wiki space admin to add this bot as a member of the wiki space.',
         },
       ]),
-      false,
     ),
   ],
 
@@ -264,7 +243,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '日期格式无效', en: 'Invalid date format' },
       { zh: '飞书要求日期格式为 yyyy-MM-dd。', en: 'Feishu expects dates as yyyy-MM-dd.' },
       { zh: '请使用类似 2024-05-22 的日期。', en: 'Use dates like 2024-05-22.' },
-      false,
     ),
   ],
   [
@@ -273,7 +251,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '日期范围无效', en: 'Invalid date range' },
       { zh: '开始日期晚于结束日期。', en: 'The start date is after the end date.' },
       { zh: '请交换开始和结束日期后重试。', en: 'Swap the start and end dates and try again.' },
-      false,
     ),
   ],
   [
@@ -285,7 +262,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'The Feishu workplace data service failed. This is usually temporary.',
       },
       RETRY_LATER,
-      true,
     ),
   ],
   [
@@ -297,7 +273,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu rejected the page_token used to fetch the next page.',
       },
       { zh: '请重新发起查询。', en: 'Run the command again from the start.' },
-      true,
     ),
   ],
 
@@ -311,7 +286,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'App usage data is only available to Enterprise and Flagship tenants, and only for custom apps.',
       },
       { zh: '如需使用，请联系飞书管理员升级版本。', en: 'Ask your Feishu admin about upgrading the plan.' },
-      false,
     ),
   ],
   [
@@ -323,7 +297,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu does not know this app, or it is not a custom app.',
       },
       { zh: '请检查应用 ID（以 cli_ 开头）。', en: 'Check the app ID (it starts with cli_).' },
-      false,
     ),
   ],
   [
@@ -332,7 +305,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '部门 ID 无效', en: 'Invalid department ID' },
       { zh: '飞书找不到该部门。', en: 'Feishu does not know this department.' },
       { zh: '请检查部门 ID。', en: 'Check the department ID.' },
-      false,
     ),
   ],
   [
@@ -341,7 +313,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '日期格式无效', en: 'Invalid date format' },
       { zh: '飞书要求日期格式为 2021-07-01 这样的形式。', en: 'Feishu expects dates like 2021-07-01.' },
       { zh: '请使用 yyyy-MM-dd 格式的日期。', en: 'Use a yyyy-MM-dd date.' },
-      false,
     ),
   ],
   [
@@ -350,7 +321,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '能力类型无效', en: 'Invalid ability' },
       { zh: '能力类型只能是 app、mp、h5 或 bot。', en: 'The ability must be app, mp, h5 or bot.' },
       { zh: '请改用上述取值之一。', en: 'Use one of those values.' },
-      false,
     ),
   ],
   [
@@ -359,7 +329,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '统计周期无效', en: 'Invalid period' },
       { zh: '统计周期只能是日、周或月。', en: 'The period must be a day, a week or a month.' },
       { zh: '请改用日、周或月。', en: 'Use day, week or month.' },
-      false,
     ),
   ],
   [
@@ -371,7 +340,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'For a weekly period the date must be a Monday; for a monthly period, the 1st of the month.',
       },
       { zh: '请调整日期后重试。', en: 'Adjust the date and try again.' },
-      false,
     ),
   ],
   [
@@ -386,7 +354,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         zh: '换一个已经结束的日期再试（例如前天），或上午 10 点后再查昨天。',
         en: 'Try a day that has ended (for example the day before yesterday), or ask for yesterday after 10:00.',
       },
-      retryable: true,
       tone: 'info',
     },
   ],
@@ -402,7 +369,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: "Feishu rejected the request for the document's collaborators: the token and type do not match, or the document does not exist.",
       },
       CHECK_LINK,
-      false,
     ),
   ],
   [
@@ -414,7 +380,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'The bot is not a collaborator on this document (or its permission is too low), so it cannot check who has full access.',
       },
       ADD_DOCUMENT_APP,
-      false,
     ),
   ],
   [
@@ -429,7 +394,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         zh: '请联系飞书管理员确认企业的文档权限策略。',
         en: "Ask a Feishu admin about your organisation's document permission policy.",
       },
-      false,
     ),
   ],
   [
@@ -441,7 +405,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'The bot has no share permission on this document, so it cannot list collaborators.',
       },
       ADD_DOCUMENT_APP,
-      false,
     ),
   ],
   [1063005, DOCUMENT_DELETED],
@@ -454,7 +417,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: "Feishu is limiting how often the bot may read a document's collaborators.",
       },
       { zh: '请等待几秒后重试。', en: 'Wait a few seconds and try again.' },
-      true,
     ),
   ],
   [
@@ -466,7 +428,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: "Feishu failed while reading the document's permissions. This is usually temporary.",
       },
       RETRY_LATER,
-      true,
     ),
   ],
   [
@@ -478,7 +439,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: "Feishu hit a conflict while reading the document's permissions.",
       },
       RETRY_LATER,
-      true,
     ),
   ],
 
@@ -501,7 +461,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
           en: 'Publish a new version of the app, get it approved, then try again.',
         },
       ]),
-      false,
     ),
   ],
   [
@@ -510,7 +469,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '请求过于频繁', en: 'Too many requests' },
       { zh: '飞书正在限制本机器人的调用频率。', en: 'Feishu is rate-limiting this bot.' },
       { zh: '请等待几秒后重试。', en: 'Wait a few seconds and try again.' },
-      true,
     ),
   ],
   [99991661, TOKEN_PROBLEM],
@@ -527,7 +485,65 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu refused to deliver the message because the bot is not a member of this chat.',
       },
       { zh: '请先将机器人添加到群聊，再重试。', en: 'Add the bot to the chat, then try again.' },
-      false,
+    ),
+  ],
+  [
+    232009,
+    entry(
+      { zh: '该群已解散', en: 'This chat was dissolved' },
+      {
+        zh: '飞书拒绝发送消息，因为该群已经解散。',
+        en: 'Feishu refused to deliver the message because the chat has been dissolved.',
+      },
+      {
+        zh: '无需处理：机器人不会再向该群发送日报。如需继续接收，请在新的群里重新订阅。',
+        en: 'Nothing to do: the bot stops sending digests there. To keep receiving them, subscribe again in another chat.',
+      },
+    ),
+  ],
+  [
+    230013,
+    entry(
+      { zh: '对方不在应用的可用范围内', en: 'That person cannot use this bot' },
+      {
+        zh: '飞书拒绝私聊发送，因为接收人不在本应用的可用范围内（名单类结果只会私下发送）。',
+        en: "Feishu refused the private message because the recipient is outside this app's availability range (lists of people are only ever sent privately).",
+      },
+      numberedSteps([
+        {
+          zh: '飞书管理员打开管理后台 →「工作台」→「应用管理」→ 本应用 →「可用范围」，把该成员（或其部门）加入。',
+          en: 'A Feishu admin opens the Admin Console → Workplace → App Management → this app → Availability and adds the person (or their department).',
+        },
+        { zh: '加入后重新发送命令。', en: 'Then send the command again.' },
+      ]),
+    ),
+  ],
+  [
+    11232,
+    entry(
+      { zh: '消息发送过于频繁', en: 'Message rate limit' },
+      {
+        zh: '飞书限制了本机器人创建消息的频率。',
+        en: 'Feishu is limiting how fast this bot may create messages.',
+      },
+      {
+        zh: '机器人会等待后自动重试；若仍失败，请一分钟后再发送命令。',
+        en: 'The bot waits and retries by itself; if it still fails, send the command again in a minute.',
+      },
+    ),
+  ],
+  [
+    11233,
+    entry(
+      { zh: '该群消息过于频繁', en: 'Chat rate limit' },
+      {
+        zh: '飞书限制了向该群发送消息的频率。',
+        en: 'Feishu is limiting how many messages may be sent to this chat.',
+      },
+      {
+        zh: '机器人会等待后自动重试；若仍失败，请一分钟后再发送命令。',
+        en: 'The bot waits and retries by itself; if it still fails, send the command again in a minute.',
+      },
     ),
   ],
   [
@@ -539,7 +555,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
         en: 'Feishu is limiting how fast this bot may send messages.',
       },
       { zh: '请稍等片刻后重试。', en: 'Wait a moment and try again.' },
-      true,
     ),
   ],
   [
@@ -548,7 +563,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '消息内容过长', en: 'Message too long' },
       { zh: '回复内容超过了飞书允许的大小。', en: 'The reply was larger than Feishu allows.' },
       { zh: '请缩小查询范围，例如一次只查一个文档。', en: 'Ask for less at once, for example one document.' },
-      false,
     ),
   ],
   [
@@ -557,7 +571,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
       { zh: '卡片构建失败', en: 'The card could not be built' },
       { zh: '飞书拒绝了机器人发送的卡片。', en: 'Feishu rejected the card this bot sent.' },
       BOT_BUG_FIX,
-      false,
     ),
   ],
 ]);
@@ -565,3 +578,6 @@ const TABLE: ReadonlyMap<number, FeishuCodeExplanation> = new Map<number, Feishu
 export function explainFeishuCode(code: number): FeishuCodeExplanation | undefined {
   return TABLE.get(code);
 }
+
+/** Every code that has words here, for the test that keeps this table and `src/feishu/codes.ts` in step. */
+export const EXPLAINED_FEISHU_CODES: readonly number[] = [...TABLE.keys()];

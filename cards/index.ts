@@ -36,9 +36,10 @@ export {
   sparkline,
 } from './digest-card.js';
 export { buildErrorCard, type ErrorCardInput } from './error-card.js';
-export { explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
+export { EXPLAINED_FEISHU_CODES, explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
 export { buildHelpCard, type HelpCardInput } from './help-card.js';
 export type { Bilingual, I18nContent, MarkdownElement, PlainTextElement } from './i18n.js';
+export { buildNoticeCard, type NoticeCardInput } from './notice-card.js';
 export {
   buildLikesCard,
   buildViewersCard,
@@ -51,6 +52,7 @@ export {
 export { type Age, describeAge, relativeTime } from './relative-time.js';
 export { buildStatsCard, type CardAction, describeDocType, type StatsCardInput } from './stats-card.js';
 export { buildSubscriptionsCard, type SubscriptionsCardInput } from './subscriptions-card.js';
+export { buildToast, type Toast } from './toast.js';
 export { buildUsageCard, type UsageCardInput } from './usage-card.js';
 export {
   buildWorkplaceCard,

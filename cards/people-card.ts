@@ -9,7 +9,6 @@
  * rather than in three language copies.
  */
 
-import type { DocLike, ViewRecord } from '../src/feishu/types.js';
 import {
   type ButtonElement,
   buildCard,
@@ -28,6 +27,7 @@ import {
   personTag,
   truncateText,
 } from './card.js';
+import type { DocLike, ViewRecord } from './data.js';
 import { type Bilingual, joinBilingual, markdown, neutralMarkdown } from './i18n.js';
 import { describeAge, relativeTime } from './relative-time.js';
 import { describeDocType } from './stats-card.js';

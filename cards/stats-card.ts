@@ -1,6 +1,5 @@
 /** The answer to `stats <link>`: three big figures, today's increase, and an as-of time. */
 
-import type { FileStatistics } from '../src/feishu/types.js';
 import {
   type ButtonElement,
   type ButtonType,
@@ -20,6 +19,7 @@ import {
   toElementId,
   truncateText,
 } from './card.js';
+import type { FileStatistics } from './data.js';
 import { type Bilingual, joinBilingual, markdown, sameInBoth } from './i18n.js';
 
 /** A button that comes back as `card.action.trigger` (Refresh, Viewers, Likes, …). */

@@ -5,7 +5,6 @@
 
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import type { DigestItem, DigestTime } from '../src/digest/types.js';
 import {
   buildCard,
   type Card,
@@ -19,6 +18,7 @@ import {
   hr,
   MAX_CARD_BYTES,
 } from './card.js';
+import type { DigestItem, DigestTime } from './data.js';
 import { describeDigestItem, describeDigestKind, FULL_NAMES, type NameLayout } from './digest-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 

@@ -4,7 +4,6 @@
  * https://open.feishu.cn/document/workplace-v1/workplace_access_data/search
  */
 
-import type { WorkplaceAccessDay } from '../src/feishu/types.js';
 import {
   buildCard,
   buttonRow,
@@ -18,6 +17,7 @@ import {
   markdownDay,
   type OtherElement,
 } from './card.js';
+import type { WorkplaceAccessDay } from './data.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
 export interface WorkplaceCardInput {

@@ -34,12 +34,10 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
   await app.register(botPlugin, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
-  });
-  await app.register(healthRoutes);
-  await app.register(webhookRoutes, {
-    ...(opts.now ? { now: opts.now } : {}),
     ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
   });
+  await app.register(healthRoutes);
+  await app.register(webhookRoutes, opts.now ? { now: opts.now } : {});
   return app;
 }
 

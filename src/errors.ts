@@ -5,25 +5,15 @@
 
 export abstract class BotError extends Error {
   abstract readonly code: string;
+  /**
+   * A later attempt may succeed (our Redis briefly away, a lock another edit holds): a queued job rethrows it so
+   * the queue runs it again. Feishu errors answer this from the code table in `feishu/codes.ts`.
+   */
+  get transient(): boolean {
+    return false;
+  }
   override get name(): string {
     return this.constructor.name;
-  }
-}
-
-/** A Feishu Open Platform call failed: thrown AxiosError and `code ≠ 0` in a 200 both end up here. */
-export class FeishuApiError extends BotError {
-  readonly code = 'FEISHU_API_ERROR';
-  constructor(
-    /** Logical endpoint name, e.g. `drive.v1.fileStatistics.get`. */
-    readonly endpoint: string,
-    /** Feishu's business code (`code` in the body); -1 when the transport failed before a body arrived. */
-    readonly feishuCode: number,
-    readonly feishuMsg: string,
-    readonly httpStatus?: number,
-    /** `x-tt-logid` header or `error.log_id`: what Feishu support asks for. */
-    readonly logId?: string,
-  ) {
-    super(`${endpoint} failed: ${feishuCode} ${feishuMsg}${httpStatus ? ` (HTTP ${httpStatus})` : ''}`);
   }
 }
 
@@ -99,5 +89,16 @@ export class NotFeishuLinkError extends BotError {
   readonly code = 'NOT_FEISHU_LINK';
   constructor(readonly url: string) {
     super(`${url} is not a Feishu document link`);
+  }
+}
+
+/** A document of a type Feishu's statistics and view records do not cover (slides). */
+export class UnsupportedDocumentError extends BotError {
+  readonly code = 'UNSUPPORTED_DOCUMENT';
+  constructor(
+    readonly url: string,
+    readonly docType: string,
+  ) {
+    super(`${docType} documents have no statistics`);
   }
 }

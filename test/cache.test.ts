@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FeishuApiError } from '../src/errors.js';
-import { cachedResult, JsonCache } from '../src/store/cache.js';
+import { cachedResult } from '../src/data/cached-result.js';
+import { FeishuApiError } from '../src/feishu/errors.js';
+import { JsonCache } from '../src/store/cache.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';

@@ -26,7 +26,14 @@ import {
   type ViewersCardInput,
   type WorkplaceCardInput,
 } from '../cards/index.js';
+import { isTransient } from '../src/feishu/codes.js';
+import { FeishuApiError } from '../src/feishu/errors.js';
 import type { DocLike, FileStatistics, ViewRecord, WorkplaceAccessDay } from '../src/feishu/types.js';
+
+/** The colour of an error card follows the code table, as `presentError` passes it (unknown codes: orange). */
+function retryableCode(code: number): boolean {
+  return explainFeishuCode(code) === undefined || isTransient(new FeishuApiError('test', code, ''));
+}
 
 // --- Fixtures: response bodies as published on the Feishu doc pages ---------------------------------
 
@@ -407,19 +414,37 @@ const CARDS: Array<[string, Card]> = [
     buildErrorCard({
       kind: 'feishu',
       feishuCode: FORBIDDEN_RESPONSE.code,
+      retryable: retryableCode(FORBIDDEN_RESPONSE.code),
       feishuMsg: FORBIDDEN_RESPONSE.msg,
       endpoint: 'drive.v1.fileStatistics.get',
       logId: '202407271429010A8B3C4D5E6F708192',
       docUrl: 'https://sample.feishu.cn/docx/doccnfYZzTlvXqZIGTdAHKabcef',
     }),
   ],
-  ['error 1069604', buildErrorCard({ kind: 'feishu', feishuCode: 1069604, feishuMsg: 'document not found' })],
-  ['error 1069602', buildErrorCard({ kind: 'feishu', feishuCode: 1069602, feishuMsg: 'param error' })],
+  [
+    'error 1069604',
+    buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 1069604,
+      retryable: retryableCode(1069604),
+      feishuMsg: 'document not found',
+    }),
+  ],
+  [
+    'error 1069602',
+    buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 1069602,
+      retryable: retryableCode(1069602),
+      feishuMsg: 'param error',
+    }),
+  ],
   [
     'error 99991672',
     buildErrorCard({
       kind: 'feishu',
       feishuCode: 99991672,
+      retryable: retryableCode(99991672),
       feishuMsg:
         'Access denied. One of the following scopes is required: [drive:drive.metadata:readonly, drive:drive:readonly].',
       logId: '20240727142901A8B3',
@@ -430,6 +455,7 @@ const CARDS: Array<[string, Card]> = [
     buildErrorCard({
       kind: 'feishu',
       feishuCode: 1234567,
+      retryable: retryableCode(1234567),
       feishuMsg: 'something odd',
       logId: '20240727LOGID42',
     }),
@@ -538,14 +564,46 @@ const CARDS: Array<[string, Card]> = [
       doc: { url: 'https://sample.feishu.cn/sheets/shtcnAbCdEf', title: 'Budget' },
     }),
   ],
-  ['error 211011', buildErrorCard({ kind: 'feishu', feishuCode: 211011, feishuMsg: 'data not found' })],
+  [
+    'error 211011',
+    buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 211011,
+      retryable: retryableCode(211011),
+      feishuMsg: 'data not found',
+    }),
+  ],
   [
     'error 211004',
-    buildErrorCard({ kind: 'feishu', feishuCode: 211004, feishuMsg: 'no authority for quota limit' }),
+    buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 211004,
+      retryable: retryableCode(211004),
+      feishuMsg: 'no authority for quota limit',
+    }),
   ],
-  ['error 1063002', buildErrorCard({ kind: 'feishu', feishuCode: 1063002, feishuMsg: 'Permission denied' })],
-  ['error 1061004', buildErrorCard({ kind: 'feishu', feishuCode: 1061004, feishuMsg: 'no file permission' })],
-  ['error 1628002', buildErrorCard({ kind: 'feishu', feishuCode: 1628002 })],
+  [
+    'error 1063002',
+    buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 1063002,
+      retryable: retryableCode(1063002),
+      feishuMsg: 'Permission denied',
+    }),
+  ],
+  [
+    'error 1061004',
+    buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 1061004,
+      retryable: retryableCode(1061004),
+      feishuMsg: 'no file permission',
+    }),
+  ],
+  [
+    'error 1628002',
+    buildErrorCard({ kind: 'feishu', feishuCode: 1628002, retryable: retryableCode(1628002) }),
+  ],
   ['usage viewers no_link', buildUsageCard({ command: 'viewers', problem: 'no_link' })],
   ['usage likes too_many_links', buildUsageCard({ command: 'likes', problem: 'too_many_links', max: 1 })],
   [
@@ -865,7 +923,12 @@ describe('buildUsageCard', () => {
 
 describe('buildErrorCard', () => {
   it('tells the user to "Add document app" for 1069603, in both languages, as numbered steps', () => {
-    const card = buildErrorCard({ kind: 'feishu', feishuCode: 1069603, feishuMsg: 'forbidden' });
+    const card = buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 1069603,
+      retryable: retryableCode(1069603),
+      feishuMsg: 'forbidden',
+    });
     const fix = byElementId(card, 'err_fix');
     expect(textOf(fix, 'en_us')).toContain('"Add document app"');
     expect(textOf(fix, 'zh_cn')).toContain('「添加文档应用」');
@@ -881,13 +944,16 @@ describe('buildErrorCard', () => {
     [99991400, 'orange'],
     [99991663, 'orange'],
   ])('colours %i by whether a retry can help (%s)', (code, template) => {
-    expect(buildErrorCard({ kind: 'feishu', feishuCode: code }).header.template).toBe(template);
+    expect(
+      buildErrorCard({ kind: 'feishu', feishuCode: code, retryable: retryableCode(code) }).header.template,
+    ).toBe(template);
   });
 
   it("points 99991672 at the developer console and shows Feishu's message naming the scope", () => {
     const card = buildErrorCard({
       kind: 'feishu',
       feishuCode: 99991672,
+      retryable: retryableCode(99991672),
       feishuMsg: 'Access denied. One of the following scopes is required: [drive:drive:readonly].',
     });
     expect(markdownText(card, 'en_us')).toContain('Permissions & Scopes');
@@ -898,6 +964,7 @@ describe('buildErrorCard', () => {
     const card = buildErrorCard({
       kind: 'feishu',
       feishuCode: 1234567,
+      retryable: retryableCode(1234567),
       feishuMsg: 'something odd',
       logId: '20240727LOGID42',
     });
@@ -910,7 +977,12 @@ describe('buildErrorCard', () => {
   });
 
   it('puts the code and log ID in a small grey footer', () => {
-    const card = buildErrorCard({ kind: 'feishu', feishuCode: 1069604, logId: 'LOG123' });
+    const card = buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 1069604,
+      retryable: retryableCode(1069604),
+      logId: 'LOG123',
+    });
     const footer = byElementId(card, 'err_footer');
     expect(footer.text_size).toBe('notation');
     expect(textOf(footer, 'en_us')).toBe("<font color='grey'>Code 1069604 · Log ID LOG123</font>");
@@ -922,7 +994,10 @@ describe('buildErrorCard', () => {
       { kind: 'not_document', url: `https://sample.feishu.cn/drive/folder/x?q=${INJECTION}`, what: 'folder' },
     ],
     ['not_feishu_link', { kind: 'not_feishu_link', url: `https://evil.example/${INJECTION}` }],
-    ['feishu message', { kind: 'feishu', feishuCode: 1234567, feishuMsg: INJECTION }],
+    [
+      'feishu message',
+      { kind: 'feishu', feishuCode: 1234567, retryable: retryableCode(1234567), feishuMsg: INJECTION },
+    ],
   ])('escapes untrusted text in the %s card', (_name, input) => {
     const card = buildErrorCard(input);
     for (const locale of ['zh_cn', 'en_us'] as const) {
@@ -981,6 +1056,19 @@ describe('cardByteSize', () => {
   it('counts UTF-8 bytes, so Chinese text weighs more than its character count', () => {
     const card = buildHelpCard();
     expect(cardByteSize(card)).toBeGreaterThan(JSON.stringify(card).length);
+  });
+
+  it('measures the request body: the card string-encoded inside it, plus the largest envelope the bot sends', () => {
+    const card = buildHelpCard();
+    const body = JSON.stringify({
+      receive_id: `ou_${'a'.repeat(61)}`,
+      msg_type: 'interactive',
+      content: JSON.stringify(card),
+      uuid: 'x'.repeat(50),
+    });
+    expect(cardByteSize(card)).toBe(Buffer.byteLength(body, 'utf8'));
+    // Every quote of the card is escaped once more in `content`.
+    expect(cardByteSize(card)).toBeGreaterThan(Buffer.byteLength(JSON.stringify(card), 'utf8') + 400);
   });
 });
 
@@ -1425,7 +1513,12 @@ describe('buildStatsCard with issue 3 actions', () => {
 
 describe('error card for issue 3', () => {
   it('reads 211011 as "no data yet" with when Feishu publishes, in an informational colour', () => {
-    const card = buildErrorCard({ kind: 'feishu', feishuCode: 211011, feishuMsg: 'data not found' });
+    const card = buildErrorCard({
+      kind: 'feishu',
+      feishuCode: 211011,
+      retryable: retryableCode(211011),
+      feishuMsg: 'data not found',
+    });
     expect(textOf(byElementId(card, 'err_meaning'), 'en_us')).toContain(
       "No data yet — Feishu publishes the previous day's usage around 10:00",
     );
@@ -1458,7 +1551,12 @@ describe('error card for issue 3', () => {
     [1628001, 'yyyy-MM-dd'],
     [211004, 'Enterprise and Flagship'],
   ])('explains %i with what to do', (code, expected) => {
-    expect(markdownText(buildErrorCard({ kind: 'feishu', feishuCode: code }), 'en_us')).toContain(expected);
+    expect(
+      markdownText(
+        buildErrorCard({ kind: 'feishu', feishuCode: code, retryable: retryableCode(code) }),
+        'en_us',
+      ),
+    ).toContain(expected);
   });
 
   it.each([1063001, 1063002, 1063003, 1063004, 1063005, 1063006, 1066001, 1066002])(

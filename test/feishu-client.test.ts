@@ -2,13 +2,14 @@ import { Writable } from 'node:stream';
 import nock from 'nock';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FeishuApiError } from '../src/errors.js';
 import {
   createFeishuClient,
   type FeishuClient,
   type FeishuClientOptions,
   TENANT_TOKEN_ENDPOINT,
 } from '../src/feishu/client.js';
+import { isTransient } from '../src/feishu/codes.js';
+import { FeishuApiError, FeishuUnexpectedResponseError } from '../src/feishu/errors.js';
 import type { RateLimiter } from '../src/feishu/rate-limits.js';
 import { createSdkLogger } from '../src/feishu/sdk-logger.js';
 
@@ -55,7 +56,7 @@ interface Harness {
 const clients: FeishuClient[] = [];
 
 function createHarness(
-  overrides: Pick<FeishuClientOptions, 'timeoutMs' | 'maxRateLimitWaitMs' | 'rateLimiter'> = {},
+  overrides: Pick<FeishuClientOptions, 'timeoutMs' | 'callBudgetMs' | 'rateLimiter'> = {},
 ): Harness {
   const chunks: string[] = [];
   const stream = new Writable({
@@ -436,6 +437,30 @@ describe('createFeishuClient: errors', () => {
   });
 });
 
+describe('createFeishuClient: a body of the wrong shape', () => {
+  it.each([
+    { case: 'code 0 without data', body: { code: 0, msg: 'success' } },
+    { case: 'a body that is not JSON', body: '<html>gateway</html>' },
+  ])('is a FeishuUnexpectedResponseError, sent once, never a timeout ($case)', async ({ body }) => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(STATS_PATH)
+      .query(true)
+      .reply(200, body, { 'x-tt-logid': 'LOG-SHAPE' });
+    const { client, sleeps } = createHarness();
+
+    const error = await catchError(client.getFileStatistics(DOC));
+
+    expect(error).toBeInstanceOf(FeishuUnexpectedResponseError);
+    expect(error).toMatchObject({ endpoint: 'drive.v1.fileStatistics.get', missing: 'data.statistics' });
+    expect(error).not.toBeInstanceOf(FeishuApiError);
+    expect(isTransient(error)).toBe(false);
+    expect(sleeps).toEqual([]);
+    scope.done();
+  });
+});
+
 describe('createFeishuClient: tenant token', () => {
   it('drops a rejected token (99991663), fetches a new one and retries the call once', async () => {
     const scope = nock(BASE)
@@ -523,14 +548,13 @@ describe('createFeishuClient: rate limits', () => {
       max: 1_500,
     },
     {
-      case: 'no longer than maxRateLimitWaitMs (3 s) when the reset is 60 s',
+      case: "the whole 52 s of Feishu's own example, within the 60 s budget",
       status: 429,
-      headers: { 'x-ogw-ratelimit-reset': '60' },
-      min: 3_000,
-      max: 3_000,
-      maxRateLimitWaitMs: 3_000,
+      headers: { 'x-ogw-ratelimit-reset': '52' },
+      min: 52_000,
+      max: 52_250,
     },
-  ])('on 99991400 waits $case, then succeeds', async ({ status, headers, min, max, maxRateLimitWaitMs }) => {
+  ])('on 99991400 waits $case, then succeeds', async ({ status, headers, min, max }) => {
     const scope = nock(BASE)
       .post(TOKEN_PATH)
       .reply(200, tokenBody())
@@ -540,12 +564,54 @@ describe('createFeishuClient: rate limits', () => {
       .get(STATS_PATH)
       .query(true)
       .reply(200, STATISTICS_BODY);
-    const { client, sleeps } = createHarness(maxRateLimitWaitMs ? { maxRateLimitWaitMs } : {});
+    const { client, sleeps } = createHarness();
 
     await expect(client.getFileStatistics(DOC)).resolves.toMatchObject({ uv: 10 });
     expect(sleeps).toHaveLength(1);
     expect(sleeps[0]).toBeGreaterThanOrEqual(min);
-    expect(sleeps[0]).toBeLessThanOrEqual(max === min ? max : max - 1);
+    expect(sleeps[0]).toBeLessThanOrEqual(max - 1);
+    scope.done();
+  });
+
+  it('fails at once, without retrying inside the window, when the reset ends past the call budget', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(STATS_PATH)
+      .query(true)
+      .reply(429, RATE_LIMITED_BODY, { 'x-ogw-ratelimit-reset': '52' });
+    const { client, sleeps } = createHarness({ callBudgetMs: 30_000 });
+
+    const error = await catchError(client.getFileStatistics(DOC));
+
+    // The queue retries the job later; a retry before the reset would only meet the same refusal.
+    expect(error).toMatchObject({ feishuCode: 99991400, httpStatus: 429 });
+    expect(isTransient(error)).toBe(true);
+    expect(sleeps).toEqual([]);
+    scope.done();
+  });
+
+  it.each([
+    { code: 230020, what: 'message rate limit' },
+    { code: 11232, what: 'message create limit' },
+    { code: 11233, what: 'chat trigger limit' },
+  ])('waits and retries a send refused with $code ($what)', async ({ code }) => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .post('/open-apis/im/v1/messages')
+      .query({ receive_id_type: 'chat_id' })
+      .reply(400, { code, msg: 'rate limited' }, { 'x-ogw-ratelimit-reset': '1' })
+      .post('/open-apis/im/v1/messages')
+      .query({ receive_id_type: 'chat_id' })
+      .reply(200, { code: 0, msg: 'success', data: { message_id: 'om_after_wait' } });
+    const { client, sleeps } = createHarness();
+
+    await expect(client.sendCard('oc_chat', { schema: '2.0' }, 'uuid-1')).resolves.toEqual({
+      messageId: 'om_after_wait',
+    });
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(1_000);
     scope.done();
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkplaceRangeSpec } from '../src/bot/commands.js';
+import { isCalendarDay } from '../src/bot/calendar-day.js';
 import {
-  isCalendarDay,
   MAX_WORKPLACE_RANGE_DAYS,
   PeriodUsageError,
   resolveAppPeriod,

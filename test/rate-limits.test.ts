@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FeishuApiError } from '../src/errors.js';
+import { FeishuApiError } from '../src/feishu/errors.js';
 import { createRateLimiter, type RateLimiter, type RateLimitTable } from '../src/feishu/rate-limits.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 

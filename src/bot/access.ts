@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { FeishuApiError } from '../errors.js';
 import type { FeishuClient } from '../feishu/client.js';
+import { FeishuApiError } from '../feishu/errors.js';
 import type { DocRef, PermissionMember } from '../feishu/types.js';
 import type { JsonCache } from '../store/cache.js';
 

@@ -10,17 +10,17 @@ import {
   type MessageReceiveEvent,
 } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
+import { presentError, retryIfTransient } from '../present/present-error.js';
 import type { Store } from '../store/store.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { MAX_LINKS_PER_COMMAND, parseCommand } from './commands.js';
-import { createMessageContext, type MessageContext, replyUuid } from './context.js';
+import { createMessageContext, type MessageContext, messageUuid } from './context.js';
 import type { Delivery } from './dispatcher.js';
 import { type DigestDeps, runDigestCommand } from './handlers/digest.js';
 import { type PeopleDeps, runPeopleCommand } from './handlers/people.js';
 import { runStats } from './handlers/stats.js';
 import { runTenantCommand, type TenantDeps } from './handlers/tenant.js';
 import { extractMessage } from './message.js';
-import { isTransientError, presentError } from './present-error.js';
 
 export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps {
   feishu: FeishuClient;
@@ -88,13 +88,14 @@ export class Bot {
       log,
       metrics: this.deps.metrics,
       finalAttempt: delivery.finalAttempt,
+      asOf: asOfAcceptance(this.deps.now(), delivery),
     });
     try {
       await this.runCommand(ctx);
     } catch (err) {
       // A transient failure with attempts left goes back to the queue, which runs the whole command again; the
       // replies already sent carry the same uuids the second time, so Feishu does not post them twice.
-      if (!delivery.finalAttempt && isTransientError(err)) throw err;
+      retryIfTransient(err, log, delivery);
       // The command's own failures are already cards; this is a failed reply or a bug. Try to say so once.
       await ctx.reply(presentError(err, log)).catch((replyErr: unknown) => {
         log.error({ err: replyErr }, 'could not deliver the error card');
@@ -165,7 +166,8 @@ export class Bot {
     if (typeof chatId !== 'string' || chatId === '') return 'ignored';
     const log = this.deps.logger.child({ event_id: eventId, chat_id: chatId });
     await this.deps.onAddedToChat?.(chatId);
-    await this.deps.feishu.sendCard(chatId, this.helpCard(), replyUuid(eventId, 'welcome'), {
+    const card = this.helpCard();
+    await this.deps.feishu.sendCard(chatId, card, messageUuid(eventId, 'welcome', card), {
       receiveIdType: 'chat_id',
     });
     this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
@@ -199,4 +201,13 @@ function isMessageEvent(event: MessageReceiveEvent | undefined): event is Messag
       typeof event.message.chat_id === 'string' &&
       typeof event.message.content === 'string',
   );
+}
+
+/**
+ * The bot's clock at the moment the event was first accepted: `now` less the real time since acceptance. In
+ * production the clock is real time and this is the acceptance time itself, the same on every attempt.
+ */
+function asOfAcceptance(now: number, delivery: Delivery): number {
+  if (delivery.acceptedAt === undefined) return now;
+  return now - Math.max(0, Date.now() - delivery.acceptedAt);
 }

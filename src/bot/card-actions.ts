@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
-import { type Bilingual, type Card, explainFeishuCode } from '../../cards/index.js';
-import { FeishuApiError } from '../errors.js';
+import { type Bilingual, buildToast, type Card, type Toast } from '../../cards/index.js';
+import { LIKEABLE_TYPES, type PeopleKind } from '../data/documents.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { CardActionEvent, EventEnvelope } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
+import { presentToast } from '../present/present-error.js';
 import type { Store } from '../store/store.js';
 import type { AccessDecision } from './access.js';
 import { type CardAction, decodeAction, fromActionDoc } from './actions.js';
-import { replyUuid } from './context.js';
+import { messageUuid } from './context.js';
 import { claimDelivery } from './dedupe.js';
-import { LIKEABLE_TYPES, type PeopleKind } from './documents.js';
 import { type DigestDeps, removeFromDigest } from './handlers/digest.js';
 import { buildPeopleCard, type PeopleDeps, StalePageError } from './handlers/people.js';
 import { buildStatsReply } from './handlers/stats.js';
@@ -19,12 +19,6 @@ import { buildAppReply, buildWorkplaceReply, type TenantDeps } from './handlers/
 export interface CardCallbackAnswer {
   toast?: Toast;
   card?: { type: 'raw'; data: Card };
-}
-
-export interface Toast {
-  type: 'info' | 'success' | 'warning' | 'error';
-  content: string;
-  i18n: { zh_cn: string; en_us: string };
 }
 
 export interface CardActionDeps extends PeopleDeps, TenantDeps, DigestDeps {
@@ -64,7 +58,7 @@ export class CardActions {
     try {
       return await this.run(action, operator, eventId, log, event.context?.open_chat_id);
     } catch (err) {
-      return errorToast(err, log);
+      return { toast: presentToast(err, log) };
     }
   }
 
@@ -145,7 +139,9 @@ export class CardActions {
       // A group card is shared by everyone in the chat: updating it would show the list to all of them.
       if (!operator) return deniedToast(action.a, { allowed: false, reason: 'not_allowed' });
       const card = await buildPeopleCard(action.a, doc, 'p', deps, {});
-      await deps.feishu.sendCard(operator, card, replyUuid(eventId, 'p1'), { receiveIdType: 'open_id' });
+      await deps.feishu.sendCard(operator, card, messageUuid(eventId, 'p1', card), {
+        receiveIdType: 'open_id',
+      });
       return toast('success', {
         en: 'Sent to you in a private chat with the bot.',
         zh: '已通过与机器人的单聊私下发送给你。',
@@ -177,7 +173,7 @@ function raw(card: Card): { type: 'raw'; data: Card } {
 }
 
 export function toast(type: Toast['type'], text: Bilingual): { toast: Toast } {
-  return { toast: { type, content: text.en, i18n: { zh_cn: text.zh, en_us: text.en } } };
+  return { toast: buildToast(type, text) };
 }
 
 function deniedToast(
@@ -205,20 +201,4 @@ function deniedToast(
         en: 'Only the document owner, people with full access and bot admins can see who viewed or liked it.',
         zh: '只有文档所有者、拥有“可管理”权限的协作者和机器人管理员可以查看访问者和点赞者。',
       });
-}
-
-function errorToast(err: unknown, log: Logger): CardCallbackAnswer {
-  if (err instanceof FeishuApiError) {
-    log.warn(
-      { endpoint: err.endpoint, feishu_code: err.feishuCode, log_id: err.logId },
-      'card action failed at Feishu',
-    );
-    const explained = explainFeishuCode(err.feishuCode);
-    return toast('error', {
-      en: `${explained?.title.en ?? 'Feishu returned an error'} (${err.feishuCode})`,
-      zh: `${explained?.title.zh ?? '飞书返回错误'}（${err.feishuCode}）`,
-    });
-  }
-  log.error({ err }, 'card action failed');
-  return toast('error', { en: 'Something went wrong. Please try again.', zh: '出错了，请重试。' });
 }

@@ -4,8 +4,8 @@
  * what a range or a date means relative to "today" is `periods.ts`'s job.
  */
 import type { AppAbility, AppUsageCycle } from '../feishu/types.js';
+import { isCalendarDay } from './calendar-day.js';
 import { type ExtractedMessage, findLinkSpans } from './message.js';
-import { isCalendarDay } from './periods.js';
 
 export type CommandName = 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'digest' | 'help';
 

@@ -21,6 +21,11 @@ export interface MessageContext {
    * failures (see `presentOrRetry`) instead of answering with an error card.
    */
   readonly finalAttempt: boolean;
+  /**
+   * The bot's clock when the event was first accepted, the same on every attempt: cards that show "as of" times
+   * render from it, so a retried attempt sends the same content (see `messageUuid`).
+   */
+  readonly asOf: number;
   /** Reply to the user's message with a card. Idempotent across retries of the same event. */
   reply(card: Card): Promise<void>;
   /** Send a card to the sender in a private chat (lists that name people, asked for in a group). */
@@ -28,14 +33,23 @@ export interface MessageContext {
 }
 
 /**
- * Feishu makes a send idempotent for an hour when it carries the same `uuid` (≤ 50 chars), so deriving the uuid
- * from the message id and the send's position (`r1`, `r2`, … for replies, `p1`, … for private sends) means a
- * retried handler can never post the same card twice.
- * https://open.feishu.cn/document/server-docs/im-v1/message/reply
+ * Feishu makes a send idempotent for an hour when it carries the same `uuid` (≤ 50 chars), and silently drops a
+ * send whose uuid it has seen even when the content differs (its docs: change the uuid when the content changes).
+ * So the uuid is derived from what is sent: the event, the send's position (`r1`, `r2`, … for replies, `p1`, … for
+ * private sends) and the card itself. A retried attempt that renders the same card (they render from cached
+ * figures and the first attempt's `asOf`) is deduplicated by Feishu; one that has something else to say is sent.
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create (uuid)
  */
-export function replyUuid(messageId: string, suffix: string): string {
-  const uuid = `${messageId}-${suffix}`;
-  return uuid.length <= 50 ? uuid : createHash('sha256').update(uuid).digest('hex').slice(0, 48);
+export function messageUuid(eventOrMessageId: string, slot: string, card: object): string {
+  const hash = createHash('sha256')
+    .update(eventOrMessageId)
+    .update('\n')
+    .update(slot)
+    .update('\n')
+    .update(JSON.stringify(card))
+    .digest('base64url');
+  // 44 characters at most: the slot (a few) plus 36 of the hash, well inside Feishu's 50.
+  return `${slot.slice(0, 7)}-${hash.slice(0, 36)}`;
 }
 
 export function createMessageContext(deps: {
@@ -46,6 +60,7 @@ export function createMessageContext(deps: {
   log: Logger;
   metrics: Metrics;
   finalAttempt: boolean;
+  asOf: number;
 }): MessageContext {
   const { event, feishu, metrics } = deps;
   const messageId = event.message.message_id;
@@ -69,11 +84,12 @@ export function createMessageContext(deps: {
     message: deps.message,
     log,
     finalAttempt: deps.finalAttempt,
+    asOf: deps.asOf,
     async reply(card) {
       replies += 1;
       if (!checkSize(card)) return;
       try {
-        await feishu.replyCard(messageId, card, replyUuid(messageId, `r${replies}`), {
+        await feishu.replyCard(messageId, card, messageUuid(messageId, `r${replies}`, card), {
           chatId: event.message.chat_id,
         });
         metrics.inc('fsb_replies_total', { outcome: 'sent' });
@@ -87,7 +103,9 @@ export function createMessageContext(deps: {
       const openId = event.sender.sender_id?.open_id;
       if (!openId) throw new Error('sender has no open_id');
       if (!checkSize(card)) return;
-      await feishu.sendCard(openId, card, replyUuid(messageId, `p${privates}`), { receiveIdType: 'open_id' });
+      await feishu.sendCard(openId, card, messageUuid(messageId, `p${privates}`, card), {
+        receiveIdType: 'open_id',
+      });
       metrics.inc('fsb_replies_total', { outcome: 'sent' });
     },
   };

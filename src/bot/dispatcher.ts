@@ -22,6 +22,8 @@ export interface Delivery {
   attempt: number;
   /** No retry follows a failure of this attempt: errors must become cards now. */
   finalAttempt: boolean;
+  /** Epoch ms (real time) at which the event was accepted, the same on every attempt; absent for a single attempt. */
+  acceptedAt?: number;
 }
 
 export type EventHandler = (envelope: EventEnvelope, delivery: Delivery) => Promise<void>;

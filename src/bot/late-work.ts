@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
 
 /**
  * Work that outlived the request that started it (a card callback past its deadline). Tracked so shutdown waits
@@ -20,7 +20,7 @@ export class LateWork {
     }
   }
 
-  track(work: Promise<unknown>, log: FastifyBaseLogger): void {
+  track(work: Promise<unknown>, log: Pick<Logger, 'error'>): void {
     const tracked = work
       .catch((err: unknown) => log.error({ err }, 'late card update failed'))
       .finally(() => this.pending.delete(tracked));

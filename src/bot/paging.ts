@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
 
 /**
@@ -16,9 +16,19 @@ type Tokens = Array<string | null>;
 export class PagingSessions {
   constructor(private readonly store: Store) {}
 
-  async start(): Promise<string> {
-    const id = randomBytes(9).toString('base64url');
-    await this.store.set(PREFIX + id, JSON.stringify([null] satisfies Tokens), PAGING_TTL_MS);
+  /**
+   * A new session. With a `seed` (the message a command answers) the id is derived from it, so a retried attempt
+   * renders the same buttons and finds the pages the first attempt reached.
+   */
+  async start(seed?: string): Promise<string> {
+    const initial = JSON.stringify([null] satisfies Tokens);
+    if (seed === undefined) {
+      const id = randomBytes(9).toString('base64url');
+      await this.store.set(PREFIX + id, initial, PAGING_TTL_MS);
+      return id;
+    }
+    const id = createHash('sha256').update(seed).digest('base64url').slice(0, 12);
+    await this.store.setIfAbsent(PREFIX + id, initial, PAGING_TTL_MS);
     return id;
   }
 

@@ -16,6 +16,7 @@ import {
 } from 'date-fns';
 import { CommandUsageError } from '../errors.js';
 import type { AppUsageCycle } from '../feishu/types.js';
+import { isCalendarDay } from './calendar-day.js';
 import type { UsageProblem, WorkplaceRangeSpec } from './commands.js';
 
 /**
@@ -76,17 +77,6 @@ export class PeriodUsageError extends CommandUsageError {
   ) {
     super(command, problem, detail);
   }
-}
-
-const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** `yyyy-MM-dd` naming a real calendar day (no 2026-02-30, no month 13). */
-export function isCalendarDay(value: string): boolean {
-  const match = ISO_DAY.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 export function resolveWorkplaceRange(spec: WorkplaceRangeSpec, now: Date, timeZone: string): ResolvedRange {

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
-import { FeishuApiError, NotADocumentError, NotFeishuLinkError } from '../errors.js';
+import { NotADocumentError, NotFeishuLinkError, UnsupportedDocumentError } from '../errors.js';
 import type { FeishuClient } from '../feishu/client.js';
+import { isCacheableFailure } from '../feishu/codes.js';
 import { parseDocLink } from '../feishu/doc-link.js';
 import type { DocLike, DocRef, FileStatistics, Page, ViewRecord } from '../feishu/types.js';
-import { cachedResult, type JsonCache } from '../store/cache.js';
+import type { JsonCache } from '../store/cache.js';
+import { cachedResult } from './cached-result.js';
 
 /** A link resolved to a concrete document, with whatever title we learnt on the way. */
 export interface ResolvedDoc extends DocRef {
@@ -31,15 +33,14 @@ export const CACHE_TTL = {
 } as const;
 
 /**
- * Answers that will not change in the next half minute (the document does not exist, the token and type do not
- * match) are remembered briefly, so a chat repeating a bad link does not spend rate limit on it. Permission errors
- * are not: the fix (adding the bot to the document) should work on the very next try.
+ * Answers that will not change in the next half minute (the code table's `cacheable`: the document does not exist,
+ * the token and type do not match) are remembered briefly, so a chat repeating a bad link does not spend rate
+ * limit on it. Permission errors are not: the fix (adding the bot to the document) should work on the very next try.
  */
-const PERMANENT_ERRORS = new Set([1069602, 1069604, 1061002, 1061003, 1061007, 131005]);
 export const ERROR_TTL_MS = 30_000;
 
 export function errorTtlMs(err: unknown): number {
-  return err instanceof FeishuApiError && PERMANENT_ERRORS.has(err.feishuCode) ? ERROR_TTL_MS : 0;
+  return isCacheableFailure(err) ? ERROR_TTL_MS : 0;
 }
 
 export type PeopleKind = 'viewers' | 'likes';
@@ -48,6 +49,15 @@ export type PeoplePage<K extends PeopleKind> = Page<K extends 'viewers' ? ViewRe
 /** Likes exist only for these types (drive/v2 likes accepts doc, docx and file). */
 export const LIKEABLE_TYPES: ReadonlySet<string> = new Set(['doc', 'docx', 'file']);
 export const PEOPLE_PAGE_SIZE = 20;
+/** The `file_type`s statistics and view records document (a wiki link is resolved to one of these first). */
+const STATISTICS_TYPES: ReadonlySet<string> = new Set([
+  'doc',
+  'docx',
+  'sheet',
+  'bitable',
+  'mindnote',
+  'file',
+]);
 
 /**
  * Turns links into documents and documents into figures, through the cache. Concurrent identical requests share
@@ -60,12 +70,21 @@ export class DocumentService {
     private readonly log: Logger,
   ) {}
 
-  /** Throws NotFeishuLinkError / NotADocumentError for links that have no statistics. */
+  /**
+   * Throws NotFeishuLinkError / NotADocumentError for links that have no statistics, and UnsupportedDocumentError
+   * for a document type the statistics and view-records endpoints do not document (slides, also behind a wiki
+   * link): sending it would only come back as 1069602, which reads as a token mismatch.
+   * https://open.feishu.cn/document/server-docs/docs/drive-v1/file/get (file_type: doc, sheet, mindnote, bitable,
+   * wiki, file, docx)
+   */
   async resolve(link: string): Promise<ResolvedDoc> {
     const parsed = parseDocLink(link);
     if (!parsed) throw new NotFeishuLinkError(link);
     if (parsed.kind === 'not_document') throw new NotADocumentError(parsed.url, parsed.what);
-    if (parsed.kind === 'document') return { token: parsed.token, type: parsed.type, url: parsed.url };
+    if (parsed.kind === 'document') {
+      if (!STATISTICS_TYPES.has(parsed.type)) throw new UnsupportedDocumentError(parsed.url, parsed.type);
+      return { token: parsed.token, type: parsed.type, url: parsed.url };
+    }
 
     // Wiki links carry a node token, not the document's: resolve through get_node (100/min, so cache it).
     // https://open.feishu.cn/document/server-docs/docs/wiki-v2/space-node/get_node
@@ -75,6 +94,7 @@ export class DocumentService {
       () => this.feishu.getWikiNode(parsed.token),
       { ttlMs: CACHE_TTL.wikiNode, errorTtlMs },
     );
+    if (!STATISTICS_TYPES.has(node.objType)) throw new UnsupportedDocumentError(parsed.url, node.objType);
     return {
       token: node.objToken,
       type: node.objType,

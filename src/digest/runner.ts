@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  type Bilingual,
-  buildDigestCard,
-  type DigestCardItem,
-  explainFeishuCode,
-} from '../../cards/index.js';
-import type { DocumentService } from '../bot/documents.js';
-import { isTransientError, type RetryPolicy } from '../bot/present-error.js';
-import type { TenantData } from '../bot/tenant-data.js';
-import { FeishuApiError } from '../errors.js';
+import { buildDigestCard, type DigestCardItem } from '../../cards/index.js';
+import type { DocumentService } from '../data/documents.js';
+import type { TenantData } from '../data/tenant-data.js';
 import type { FeishuClient } from '../feishu/client.js';
+import { isChatGone } from '../feishu/codes.js';
+import { FeishuApiError } from '../feishu/errors.js';
 import type { Metrics } from '../metrics.js';
+import { presentDigestLine, type RetryPolicy, retryIfTransient } from '../present/present-error.js';
 import type { Store } from '../store/store.js';
 import { addDays, dueDate, localDate } from './schedule.js';
 import type { SnapshotStore } from './snapshots.js';
@@ -54,8 +50,6 @@ export interface DigestRunnerDeps {
   now: () => number;
 }
 
-/** Feishu: the bot is not in the chat (removed, or the chat was disbanded). Retrying cannot help. */
-const BOT_NOT_IN_CHAT = new Set([230002]);
 /** A snapshot younger than this is today's figures for every chat due in the same run. */
 export const SNAPSHOT_FRESH_MS = 15 * 60_000;
 /** Distinct items fetched at once in a run; the shared rate limiter does the real pacing. */
@@ -177,8 +171,10 @@ export class DigestRunner {
           trend: trendOf(item, history, from, job.date),
         });
       } catch (err) {
-        if (!policy.finalAttempt && isTransientError(err)) throw err;
-        log.warn({ item: key, reason: errorText(err) }, 'digest item unavailable; sent without its figures');
+        const itemLog = log.child({ item: key });
+        retryIfTransient(err, itemLog, policy);
+        // The presenter logs the failure once; the digest goes out with this item's line instead of figures.
+        const line = presentDigestLine(err, itemLog);
         // Keep what the chat saw last time, so tomorrow's change is still against real figures.
         if (previous) reported[key] = previous;
         items.push({
@@ -186,7 +182,7 @@ export class DigestRunner {
           ...(label ? { label } : {}),
           ...(previous ? { previous } : {}),
           trend: [],
-          error: describeFailure(err),
+          error: line,
         });
       }
     }
@@ -200,13 +196,14 @@ export class DigestRunner {
     try {
       await this.deps.feishu.sendCard(job.chatId, card, digestUuid(job), { receiveIdType: 'chat_id' });
     } catch (err) {
-      if (err instanceof FeishuApiError && BOT_NOT_IN_CHAT.has(err.feishuCode)) {
-        // Logged once: the paused subscription is not due again until the bot is added back.
+      if (isChatGone(err)) {
+        // 230002 (bot removed) or 232009 (chat dissolved). Logged once: the paused subscription is not due
+        // again until the bot is added back.
         await subscriptions.update(job.chatId, (s) => (s ? pause(s, this.deps.now()) : s));
         log.warn({ feishu_code: err.feishuCode }, 'bot is no longer in the chat; digest paused');
         return this.count('paused');
       }
-      if (!policy.finalAttempt && isTransientError(err)) throw err;
+      retryIfTransient(err, log, policy);
       log.error({ reason: errorText(err) }, 'digest could not be sent');
       return this.count('failed');
     }
@@ -329,18 +326,6 @@ function fromSnapshot(snapshot: Snapshot, item: DigestItem): ItemFigures {
 
 function labelOf(item: DigestItem): string | undefined {
   return item.kind === 'doc' ? item.title : undefined;
-}
-
-function describeFailure(err: unknown): Bilingual {
-  if (err instanceof FeishuApiError) {
-    const known = explainFeishuCode(err.feishuCode);
-    if (known) return known.meaning;
-    return {
-      zh: `飞书返回错误 ${err.feishuCode}，今天暂无数据。`,
-      en: `Feishu answered with error ${err.feishuCode}; no figures today.`,
-    };
-  }
-  return { zh: '今天暂时无法获取数据。', en: 'Figures were not available today.' };
 }
 
 function errorText(err: unknown): string {

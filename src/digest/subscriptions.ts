@@ -105,6 +105,9 @@ export function resume(sub: ChatSubscription, now: number): ChatSubscription {
 /** Another edit of the same chat held its lock for longer than `lockWaitMs`. */
 export class SubscriptionBusyError extends BotError {
   readonly code = 'DIGEST_SUBSCRIPTION_BUSY';
+  override get transient(): boolean {
+    return true;
+  }
   constructor(
     readonly chatId: string,
     waitedMs: number,

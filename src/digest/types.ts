@@ -3,32 +3,10 @@
  * Feishu only serves totals ("views so far"), so every change and trend a digest shows comes from what the bot
  * itself recorded: the figures each chat was last shown, and one snapshot per item per day.
  */
-import type { DocRef } from '../feishu/types.js';
+import type { DigestFigures, DigestItem, DigestTime } from '../../cards/data.js';
 
-/** Something a chat can subscribe to. */
-export type DigestItem =
-  | { kind: 'doc'; token: string; type: DocRef['type']; url: string; title?: string }
-  | { kind: 'workplace' }
-  | { kind: 'app'; appId: string };
-
-/** Figures one item reports; only the ones that apply are present (a sheet has no likes). */
-export interface DigestFigures {
-  /** Documents: unique visitors so far. Workplace: visitors on `date`. Apps: active users on `date`. */
-  uv?: number;
-  /** Documents: views so far. Workplace: page views on `date`. */
-  pv?: number;
-  /** Documents that support likes: likes so far. */
-  likes?: number;
-}
-
-/** Tenant-wide figures are per day and final only once the day is over: they describe `date` (yesterday). */
-export interface ItemFigures {
-  figures: DigestFigures;
-  /** yyyy-MM-dd the figures describe, for day-based items (workplace, app). */
-  date?: string;
-  /** Epoch ms at which Feishu's answer was fetched. */
-  fetchedAt: number;
-}
+export type { DigestFigures, DigestItem, DigestTime, ItemFigures, TrendPoint } from '../../cards/data.js';
+export { primaryMetric } from '../../cards/data.js';
 
 /** An item's figures as recorded on one local day (the last fetch of that day wins). */
 export interface Snapshot {
@@ -36,19 +14,6 @@ export interface Snapshot {
   date: string;
   takenAt: number;
   figures: DigestFigures;
-}
-
-/** One point of a trend chart: the metric on `date` and its change from the previous recorded day. */
-export interface TrendPoint {
-  date: string;
-  value: number;
-  /** null for the first day the bot has on record. */
-  delta: number | null;
-}
-
-export interface DigestTime {
-  hour: number;
-  minute: number;
 }
 
 /** A chat's subscription, edited by `digest …` commands and remove buttons. */
@@ -75,11 +40,6 @@ export interface DeliveryState {
   lastSentAt?: number;
   /** The figures that digest showed, by item key, for "change since the previous digest". */
   reported?: Record<string, DigestFigures>;
-}
-
-/** The metric a trend follows for each kind of item. */
-export function primaryMetric(item: DigestItem): keyof DigestFigures {
-  return item.kind === 'app' ? 'uv' : 'pv';
 }
 
 /**

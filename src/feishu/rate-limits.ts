@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { FeishuApiError } from '../errors.js';
+import { FeishuApiError } from './errors.js';
 
 /** One published limit: at most `points` calls in any `durationSec`. */
 export interface RateTier {
@@ -52,8 +52,11 @@ export const FEISHU_RATE_LIMITS: RateLimitTable = {
 };
 
 export interface RateLimiter {
-  /** Resolves once every tier of `endpoint` has room for one call; endpoints not in the table pass at once. */
-  acquire(endpoint: string, scope?: string): Promise<void>;
+  /**
+   * Resolves once every tier of `endpoint` has room for one call; endpoints not in the table pass at once.
+   * `maxWaitMs` shortens the limiter's own bound for a caller with less time left (the transport's call budget).
+   */
+  acquire(endpoint: string, scope?: string, maxWaitMs?: number): Promise<void>;
 }
 
 export interface RateLimiterOptions {
@@ -357,13 +360,13 @@ export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
   }
 
   return {
-    async acquire(endpoint, scope) {
+    async acquire(endpoint, scope, callerMaxWaitMs) {
       const windows = endpoints.get(endpoint)?.filter((w) => !w.perScope || scope !== undefined);
       if (!windows?.length) return;
       const keys = windows.map((w) => `${w.name}:${w.perScope ? scope : 'app'}`);
       const ticket = Symbol(endpoint);
       try {
-        const deadline = now() + maxWaitMs;
+        const deadline = now() + Math.min(maxWaitMs, callerMaxWaitMs ?? maxWaitMs);
         for (;;) {
           const slots = windows.map((w, i) => {
             const key = keys[i] ?? '';

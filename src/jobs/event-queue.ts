@@ -123,7 +123,12 @@ export class QueueDispatcher implements EventDispatcher {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'started' });
-    await this.opts.handle(job.data, { attempt, finalAttempt: attempt >= attempts });
+    await this.opts.handle(job.data, {
+      attempt,
+      finalAttempt: attempt >= attempts,
+      // Set by BullMQ when the job was added, kept across attempts.
+      acceptedAt: job.timestamp,
+    });
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'completed' });
   }
 

@@ -2,12 +2,13 @@ import fp from 'fastify-plugin';
 import { AccessPolicy } from '../bot/access.js';
 import { Bot } from '../bot/bot.js';
 import { CardActions } from '../bot/card-actions.js';
+import { CardCallbacks } from '../bot/card-callbacks.js';
 import { claimDelivery, deliveryIds } from '../bot/dedupe.js';
 import { type EventDispatcher, InProcessDispatcher } from '../bot/dispatcher.js';
-import { DocumentService } from '../bot/documents.js';
 import { LateWork } from '../bot/late-work.js';
 import { PagingSessions } from '../bot/paging.js';
-import { TenantData } from '../bot/tenant-data.js';
+import { DocumentService } from '../data/documents.js';
+import { TenantData } from '../data/tenant-data.js';
 import { DigestRunner } from '../digest/runner.js';
 import { SnapshotStore } from '../digest/snapshots.js';
 import { SubscriptionStore } from '../digest/subscriptions.js';
@@ -26,7 +27,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     bot: Bot;
     dispatcher: EventDispatcher;
-    cardActions: CardActions;
+    cardCallbacks: CardCallbacks;
     lateWork: LateWork;
   }
 }
@@ -39,6 +40,8 @@ export interface BotPluginOptions {
   clock?: () => number;
   /** How often the digest scheduler looks for due chats; tests shorten it. */
   digestTickMs?: number;
+  /** Tests shorten the card-callback deadline to exercise the late path. */
+  cardDeadlineMs?: number;
 }
 
 /**
@@ -111,7 +114,16 @@ export const botPlugin = fp<BotPluginOptions>(
     const lateWork = new LateWork();
     app.decorate('bot', bot);
     app.decorate('dispatcher', dispatcher);
-    app.decorate('cardActions', new CardActions(services));
+    app.decorate(
+      'cardCallbacks',
+      new CardCallbacks({
+        actions: new CardActions(services),
+        feishu: app.feishu,
+        lateWork,
+        logger,
+        ...(opts.cardDeadlineMs ? { deadlineMs: opts.cardDeadlineMs } : {}),
+      }),
+    );
     app.decorate('lateWork', lateWork);
     app.addHook('onClose', async () => {
       await Promise.all([dispatcher.drain(DRAIN_TIMEOUT_MS), scheduler.stop()]);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createFeishuClient, type FeishuClient } from '../feishu/client.js';
+import { createFeishuClient, type FeishuClient, worstCaseCallMs } from '../feishu/client.js';
 import { createRateLimiter, type RateLimitTable } from '../feishu/rate-limits.js';
 import { Metrics } from '../metrics.js';
 import { JsonCache } from '../store/cache.js';
@@ -46,7 +46,13 @@ export const storePlugin = fp<{ store?: Store }>(
   async (app, opts) => {
     const store = opts.store ?? (await createStore({ redisUrl: app.config.redisUrl, logger: app.log }));
     app.decorate('store', store);
-    app.decorate('cache', new JsonCache(store, { logger: rootLogger(app).child({ component: 'cache' }) }));
+    // A load is one Feishu call through the transport (a page walk is a few): its lock must outlive the slowest
+    // call, rate-limit waits included, or a second replica loads the same key while the first still waits.
+    const lockTtlMs = worstCaseCallMs();
+    app.decorate(
+      'cache',
+      new JsonCache(store, { lockTtlMs, logger: rootLogger(app).child({ component: 'cache' }) }),
+    );
     if (!opts.store) app.addHook('onClose', async () => store.close());
   },
   { name: 'store', dependencies: ['config'] },

@@ -14,6 +14,9 @@ export interface StoreLogger {
  */
 export class StoreUnavailableError extends BotError {
   readonly code = 'STORE_UNAVAILABLE';
+  override get transient(): boolean {
+    return true;
+  }
   constructor(
     readonly operation: string,
     message: string,

@@ -5,6 +5,8 @@ import {
   type Card,
   escapeMarkdown,
 } from '../../../cards/index.js';
+import type { DocumentService } from '../../data/documents.js';
+import type { TenantData } from '../../data/tenant-data.js';
 import type { DigestSettings } from '../../digest/runner.js';
 import { addDays, formatDigestTime, localDate, nextDigestAt } from '../../digest/schedule.js';
 import {
@@ -16,13 +18,11 @@ import {
   setTime,
 } from '../../digest/subscriptions.js';
 import { type DigestItem, itemKey } from '../../digest/types.js';
+import { presentOrRetry } from '../../present/present-error.js';
 import type { AccessPolicy } from '../access.js';
 import { encodeAction } from '../actions.js';
 import type { DigestAction, DigestTarget } from '../commands.js';
 import type { MessageContext } from '../context.js';
-import type { DocumentService } from '../documents.js';
-import { presentOrRetry } from '../present-error.js';
-import type { TenantData } from '../tenant-data.js';
 
 export interface DigestDeps {
   subscriptions: SubscriptionStore;

@@ -6,18 +6,18 @@ import {
   buildViewersCard,
   type Card,
 } from '../../../cards/index.js';
-import type { AccessDecision, AccessPolicy } from '../access.js';
-import { type ChatKind, encodeAction, toActionDoc } from '../actions.js';
-import type { MessageContext } from '../context.js';
 import {
   type DocumentService,
   LIKEABLE_TYPES,
   PEOPLE_PAGE_SIZE,
   type PeopleKind,
   type ResolvedDoc,
-} from '../documents.js';
+} from '../../data/documents.js';
+import { presentOrRetry } from '../../present/present-error.js';
+import type { AccessDecision, AccessPolicy } from '../access.js';
+import { type ChatKind, encodeAction, toActionDoc } from '../actions.js';
+import type { MessageContext } from '../context.js';
 import type { PagingSessions } from '../paging.js';
-import { presentOrRetry } from '../present-error.js';
 
 export interface PeopleDeps {
   documents: DocumentService;
@@ -55,7 +55,11 @@ export async function runPeopleCommand(
       return ctx.reply(deniedCard(kind, decision, doc));
     }
     // The private copy lives in a p2p chat, so its buttons may page in place.
-    card = await buildPeopleCard(kind, doc, 'p', deps, {});
+    // Seeded and dated by the message, so a retried attempt renders this very card again (see messageUuid).
+    card = await buildPeopleCard(kind, doc, 'p', deps, {
+      sessionSeed: `${ctx.messageId}:${kind}`,
+      asOf: ctx.asOf,
+    });
   } catch (err) {
     return ctx.reply(presentOrRetry(err, ctx.log, ctx, doc ? { docUrl: doc.url } : {}));
   }
@@ -73,9 +77,17 @@ export async function buildPeopleCard(
   doc: ResolvedDoc,
   chat: ChatKind,
   deps: PeopleDeps,
-  opts: { sessionId?: string; index?: number; refresh?: boolean },
+  opts: {
+    sessionId?: string;
+    /** A new session's id is derived from this (see PagingSessions.start). */
+    sessionSeed?: string;
+    index?: number;
+    refresh?: boolean;
+    /** The time the card's "ago" and "as of" are counted from; default the bot's clock now. */
+    asOf?: number;
+  },
 ): Promise<Card> {
-  const sessionId = opts.sessionId ?? (await deps.paging.start());
+  const sessionId = opts.sessionId ?? (await deps.paging.start(opts.sessionSeed));
   const index = opts.index ?? 0;
   const token = await deps.paging.tokenFor(sessionId, index);
   if (token === undefined) throw new StalePageError('paging session expired or page not reached');
@@ -103,7 +115,7 @@ export async function buildPeopleCard(
     page: index + 1,
     pageSize: PEOPLE_PAGE_SIZE,
     hasMore: page.hasMore,
-    now: new Date(deps.now()),
+    now: new Date(opts.asOf ?? deps.now()),
     nav,
   };
   return kind === 'viewers'

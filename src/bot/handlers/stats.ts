@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { buildStatsCard, type Card, type CardAction } from '../../../cards/index.js';
+import { type DocumentService, LIKEABLE_TYPES, type ResolvedDoc } from '../../data/documents.js';
+import { presentOrRetry, type RetryPolicy } from '../../present/present-error.js';
 import { type ChatKind, encodeAction, toActionDoc } from '../actions.js';
 import type { MessageContext } from '../context.js';
-import { type DocumentService, LIKEABLE_TYPES, type ResolvedDoc } from '../documents.js';
-import { presentOrRetry, type RetryPolicy } from '../present-error.js';
 
 /**
  * `stats <link…>`: one card per link, in the order given. Links are fetched concurrently (each through the

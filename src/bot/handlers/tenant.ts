@@ -4,14 +4,14 @@ import {
   buildWorkplaceCard,
   type Card,
 } from '../../../cards/index.js';
+import type { TenantData } from '../../data/tenant-data.js';
 import type { AppUsageQuery } from '../../feishu/types.js';
+import { presentOrRetry } from '../../present/present-error.js';
 import type { AccessPolicy } from '../access.js';
 import { encodeAction } from '../actions.js';
 import type { Command, WorkplaceRangeSpec } from '../commands.js';
 import type { MessageContext } from '../context.js';
 import { resolveAppPeriod, resolveWorkplaceRange } from '../periods.js';
-import { presentOrRetry } from '../present-error.js';
-import type { TenantData } from '../tenant-data.js';
 
 export interface TenantDeps {
   tenant: TenantData;

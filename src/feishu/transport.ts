@@ -1,0 +1,337 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import * as lark from '@larksuiteoapi/node-sdk';
+import { type AxiosError, isAxiosError } from 'axios';
+import type { Logger } from 'pino';
+import { classifyFeishuCode } from './codes.js';
+import { FeishuApiError, FeishuUnexpectedResponseError, TRANSPORT_FAILURE } from './errors.js';
+import {
+  createHttpInstance,
+  destroyHttpAgents,
+  type ResponseHeaders,
+  readResponseHeaders,
+  toPlainHeaders,
+} from './http.js';
+import type { RateLimiter } from './rate-limits.js';
+import { createSdkLogger } from './sdk-logger.js';
+
+export interface TransportOptions {
+  appId: string;
+  appSecret: string;
+  /** Full base URL, already resolved: `https://open.feishu.cn`, or a loopback emulator. */
+  domain: string;
+  logger: Logger;
+  /** Per HTTP request; default 10 s. */
+  timeoutMs?: number;
+  /**
+   * Everything one call may spend waiting: for the client-side limiter, and for Feishu's rate-limit resets
+   * between attempts. Default 60 s, Feishu's own window. A reset that would end past it fails the call at once
+   * (the queue retries the job later) instead of retrying inside the same window.
+   */
+  callBudgetMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Asked before every HTTP attempt (retries included, the token request excluded); none = no client-side limit. */
+  rateLimiter?: RateLimiter;
+}
+
+/** Endpoint name on errors raised while fetching the tenant access token. */
+export const TENANT_TOKEN_ENDPOINT = 'auth.v3.tenantAccessToken.internal';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_CALL_BUDGET_MS = 60_000;
+/** Attempts that met a rate limit, per call: the third refusal is the answer. */
+const MAX_RATE_LIMITED_ATTEMPTS = 3;
+/** When a rate limit names no reset, one second (the shortest window Feishu publishes). */
+const DEFAULT_RATE_LIMIT_WAIT_MS = 1_000;
+const MAX_JITTER_MS = 250;
+
+/**
+ * The longest one call can hold on to a caller: its budget of waits, plus one request that started just before
+ * the budget ran out. A lock held for the length of a call (the cache's single flight) lives at least this long.
+ */
+export function worstCaseCallMs(opts: Pick<TransportOptions, 'timeoutMs' | 'callBudgetMs'> = {}): number {
+  return (opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS) + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+}
+
+interface FeishuBody {
+  code: number;
+  msg?: string;
+  error?: { log_id?: string };
+}
+
+function isFeishuBody(value: unknown): value is FeishuBody {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'number'
+  );
+}
+
+function readLogId(headers: ResponseHeaders | undefined, body: unknown): string | undefined {
+  const fromBody = isFeishuBody(body) ? body.error?.log_id : undefined;
+  return headers?.['x-tt-logid'] ?? (typeof fromBody === 'string' ? fromBody : undefined);
+}
+
+function describeTransportFailure(error: AxiosError): string {
+  switch (error.code) {
+    case 'ECONNABORTED':
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'DNS lookup failed';
+    default:
+      return error.response
+        ? `HTTP ${error.response.status} without a Feishu body`
+        : (error.code ?? 'network error');
+  }
+}
+
+/** The SDK reports an HTTP-200 token refusal only as this message (TokenManager.requestToken). */
+const SDK_TOKEN_ERROR = /^failed to get \w+, code: (-?\d+), msg: (.*)$/s;
+
+/** Only Feishu's own code, msg, status and log id survive: never the request config, headers or tokens. */
+function toFeishuApiError(endpoint: string, error: unknown): FeishuApiError | undefined {
+  if (error instanceof FeishuApiError) return error;
+  if (isAxiosError(error)) {
+    // A token fetch the SDK started by itself (cache expired mid-flight) fails at the auth endpoint.
+    const name = error.config?.url?.includes('/open-apis/auth/v3/') ? TENANT_TOKEN_ENDPOINT : endpoint;
+    const headers = error.response ? toPlainHeaders(error.response.headers) : undefined;
+    const body: unknown = error.response?.data;
+    if (isFeishuBody(body)) {
+      return new FeishuApiError(
+        name,
+        body.code,
+        body.msg ?? '',
+        error.response?.status,
+        readLogId(headers, body),
+      );
+    }
+    return new FeishuApiError(
+      name,
+      TRANSPORT_FAILURE,
+      describeTransportFailure(error),
+      error.response?.status,
+      readLogId(headers, undefined),
+    );
+  }
+  const tokenRefusal = error instanceof Error ? SDK_TOKEN_ERROR.exec(error.message) : null;
+  if (tokenRefusal) {
+    return new FeishuApiError(TENANT_TOKEN_ENDPOINT, Number(tokenRefusal[1]), tokenRefusal[2] ?? '', 200);
+  }
+  return undefined;
+}
+
+type Outcome<T> =
+  | { ok: true; body: T }
+  /** `tokenGeneration`: the cache generation the call was sent with, so only that token gets dropped. */
+  | { ok: false; error: FeishuApiError; headers?: ResponseHeaders; tokenGeneration: number };
+
+/**
+ * The SDK's `cache` option, one per client: the SDK's module-global `internalCache` would be shared by every
+ * client in the process and offers no way to drop a token Feishu has rejected.
+ */
+interface CacheEntry {
+  value: unknown;
+  expireAt?: number;
+}
+
+class TokenCache {
+  readonly #namespaces = new Map<string, Map<unknown, CacheEntry>>();
+  /** Bumped on every write, so a stale rejection does not evict a token fetched after it was used. */
+  generation = 0;
+
+  // The SDK keys its tenant token with a Symbol; `unknown` keys accept both that and strings.
+  async get(key: unknown, options?: { namespace?: string }): Promise<unknown> {
+    return this.peek(key, options?.namespace);
+  }
+
+  async set(
+    key: unknown,
+    value: unknown,
+    expireAt?: number,
+    options?: { namespace?: string },
+  ): Promise<boolean> {
+    const namespace = options?.namespace ?? '';
+    const entries = this.#namespaces.get(namespace) ?? new Map<unknown, CacheEntry>();
+    entries.set(key, { value, expireAt });
+    this.#namespaces.set(namespace, entries);
+    this.generation += 1;
+    return true;
+  }
+
+  peek(key: unknown, namespace = ''): unknown {
+    const entry = this.#namespaces.get(namespace)?.get(key);
+    if (!entry || (entry.expireAt !== undefined && entry.expireAt <= Date.now())) return undefined;
+    return entry.value;
+  }
+
+  deleteUnlessRenewed(key: unknown, namespace: string, seenGeneration: number): void {
+    if (this.generation === seenGeneration) this.#namespaces.get(namespace)?.delete(key);
+  }
+}
+
+/**
+ * What every Feishu call goes through: the SDK client with our HTTP instance, one shared tenant token (dropped and
+ * fetched again when Feishu rejects it), the client-side rate limiter, Feishu's rate-limit resets, and one error
+ * type for both ways the SDK fails. Endpoint modules (`drive.ts`, `im.ts`, …) only map requests and bodies.
+ */
+export class FeishuTransport {
+  /** The typed SDK calls; endpoint modules send through `call`, never directly. */
+  readonly sdk: lark.Client;
+  readonly #appId: string;
+  readonly #log: Logger;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #callBudgetMs: number;
+  readonly #rateLimiter: RateLimiter | undefined;
+  readonly #http: ReturnType<typeof createHttpInstance>;
+  readonly #tokens = new TokenCache();
+  /** `tokenManager` is typed `any` in the SDK; this is the one method used. */
+  readonly #tokenManager: { getTenantAccessToken(): Promise<unknown> };
+  #warmUp: Promise<void> | undefined;
+
+  constructor(opts: TransportOptions) {
+    this.#appId = opts.appId;
+    this.#log = opts.logger.child({ component: 'feishu-client' });
+    this.#sleep = opts.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
+    this.#callBudgetMs = opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS;
+    this.#rateLimiter = opts.rateLimiter;
+    this.#http = createHttpInstance({ timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    this.sdk = new lark.Client({
+      appId: opts.appId,
+      appSecret: opts.appSecret,
+      domain: opts.domain,
+      appType: lark.AppType.SelfBuild,
+      // Axios types say calls resolve to responses; the interceptor makes them resolve to bodies, as HttpInstance says.
+      httpInstance: this.#http as unknown as lark.HttpInstance,
+      cache: this.#tokens,
+      logger: createSdkLogger(opts.logger),
+      // Everything reaches createSdkLogger, which maps levels and asks pino whether they are enabled.
+      loggerLevel: lark.LoggerLevel.trace,
+    });
+    this.#tokenManager = this.sdk.tokenManager;
+  }
+
+  /**
+   * One Feishu call: the single token refresh and the rate-limit waits happen here. `scope` (a chat or message
+   * id) selects the per-chat / per-message tiers of the client-side limiter.
+   */
+  async call<T>(endpoint: string, send: () => Promise<T>, scope?: string): Promise<T> {
+    const started = performance.now();
+    let tokenRefreshed = false;
+    let rateLimited = 0;
+    for (;;) {
+      const remainingMs = this.#callBudgetMs - (performance.now() - started);
+      const outcome = await this.#attempt(endpoint, send, scope, remainingMs);
+      if (outcome.ok) return outcome.body;
+      const { error, headers, tokenGeneration } = outcome;
+      const kind = classifyFeishuCode(error.feishuCode);
+      if (kind === 'token_rejected' && !tokenRefreshed) {
+        // Feishu can revoke a token before the cached expiry; nothing in the SDK notices.
+        tokenRefreshed = true;
+        this.#tokens.deleteUnlessRenewed(lark.CTenantAccessToken, this.#appId, tokenGeneration);
+        this.#log.warn(
+          { endpoint, feishuCode: error.feishuCode },
+          'tenant token rejected; refreshing it once',
+        );
+        continue;
+      }
+      if (kind === 'rate_limited' && ++rateLimited < MAX_RATE_LIMITED_ATTEMPTS) {
+        // https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control
+        const waitMs = rateLimitWaitMs(headers);
+        const leftMs = this.#callBudgetMs - (performance.now() - started);
+        if (waitMs > leftMs) {
+          // Retrying before the reset only meets the same refusal; the caller (a queued job) retries later.
+          this.#log.warn({ endpoint, waitMs, leftMs }, 'feishu rate limit resets past this call budget');
+          throw error;
+        }
+        this.#log.warn(
+          { endpoint, attempt: rateLimited, waitMs },
+          'feishu rate limit hit; waiting before retry',
+        );
+        await this.#sleep(waitMs);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  /** A body without what the endpoint documents: its own error, never retried (see FeishuUnexpectedResponseError). */
+  unexpected(endpoint: string, body: unknown, missing: string): FeishuUnexpectedResponseError {
+    return new FeishuUnexpectedResponseError(
+      endpoint,
+      missing,
+      200,
+      readLogId(readResponseHeaders(body), body),
+    );
+  }
+
+  close(): void {
+    destroyHttpAgents(this.#http);
+  }
+
+  /** The SDK would let every concurrent call on an empty cache fetch its own token: fetch once, share it. */
+  #ensureTenantToken(): Promise<void> {
+    if (this.#tokens.peek(lark.CTenantAccessToken, this.#appId) !== undefined) return Promise.resolve();
+    this.#warmUp ??= this.#tokenManager
+      .getTenantAccessToken()
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          throw toFeishuApiError(TENANT_TOKEN_ENDPOINT, error) ?? error;
+        },
+      )
+      .finally(() => {
+        this.#warmUp = undefined;
+      });
+    return this.#warmUp;
+  }
+
+  #failure<T>(endpoint: string, error: unknown, tokenGeneration: number): Outcome<T> {
+    const apiError = toFeishuApiError(endpoint, error);
+    if (!apiError) throw error;
+    const headers =
+      isAxiosError(error) && error.response ? toPlainHeaders(error.response.headers) : undefined;
+    return { ok: false, error: apiError, headers, tokenGeneration };
+  }
+
+  async #attempt<T>(
+    endpoint: string,
+    send: () => Promise<T>,
+    scope: string | undefined,
+    maxWaitMs: number,
+  ): Promise<Outcome<T>> {
+    let tokenGeneration = this.#tokens.generation;
+    try {
+      await this.#ensureTenantToken();
+      tokenGeneration = this.#tokens.generation;
+    } catch (error) {
+      return this.#failure(endpoint, error, tokenGeneration);
+    }
+    // After the token (not limited, and a slow fetch must not eat the slot) and outside the try: running out
+    // of client-side wait is final, not a Feishu 99991400 to back off from and retry.
+    await this.#rateLimiter?.acquire(endpoint, scope, Math.max(0, maxWaitMs));
+    try {
+      const body = await send();
+      // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).
+      if (isFeishuBody(body) && body.code !== 0) {
+        const headers = readResponseHeaders(body);
+        const error = new FeishuApiError(endpoint, body.code, body.msg ?? '', 200, readLogId(headers, body));
+        return { ok: false, error, headers, tokenGeneration };
+      }
+      return { ok: true, body };
+    } catch (error) {
+      return this.#failure(endpoint, error, tokenGeneration);
+    }
+  }
+}
+
+/** Feishu's `x-ogw-ratelimit-reset` (seconds) when it sends one, plus jitter so replicas do not retry in step. */
+function rateLimitWaitMs(headers: ResponseHeaders | undefined): number {
+  const raw = headers?.['x-ogw-ratelimit-reset']?.trim();
+  const seconds = raw ? Number(raw) : Number.NaN;
+  const base = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_RATE_LIMIT_WAIT_MS;
+  return base + Math.floor(Math.random() * MAX_JITTER_MS);
+}
