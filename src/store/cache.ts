@@ -86,6 +86,11 @@ export class JsonCache {
     this.#logger = opts.logger;
   }
 
+  /** How long a loader's lock lives (see JsonCacheOptions.lockTtlMs). */
+  get lockTtlMs(): number {
+    return this.#lockTtlMs;
+  }
+
   /**
    * Cached value or the result of `load`, stored as JSON for `ttlMs`. Concurrent identical keys share one
    * `load` call in this process and, through a lock in the store, across processes. Values must be

@@ -1,0 +1,157 @@
+/**
+ * The error path end to end: what a reader sees for each kind of failure, which failures a queued job retries,
+ * late callback answers that are not cards, and a retried attempt that resends the same content under the same
+ * uuid (Feishu drops a uuid it has seen, whatever the content).
+ */
+import { describe, expect, it } from 'vitest';
+import { worstCaseCallMs } from '../src/feishu/client.js';
+import type { SentMessage } from './emulator/feishu-emulator.js';
+import { botMention, cardActionEvent, makeViewers, messageEvent } from './emulator/fixtures.js';
+import { buttonValue, cardText } from './helper.js';
+import { startE2e, useE2e } from './support/e2e.js';
+
+const OWNER = 'ou_owner0000000000000000000000e1';
+const STRANGER = 'ou_stranger000000000000000000e2';
+const DOC = 'doxcnErrorPathAbCdEfGhIjKlM';
+const DOC_URL = `https://acme.feishu.cn/docx/${DOC}`;
+const SLIDES_URL = 'https://acme.feishu.cn/slides/sldcnErrorPathAbCdEfGhIjKl';
+const STATS_PATH = `/drive/v1/files/${DOC}/statistics`;
+// 45 viewers: the private list has a Next button, whose value names the paging session.
+const docs = [
+  { token: DOC, type: 'docx' as const, title: 'Launch plan', ownerId: OWNER, viewers: makeViewers(45) },
+];
+
+function groupAsk(text: string, sender: string, emulatorBot: string) {
+  return messageEvent({
+    chatType: 'group',
+    mentions: [botMention(emulatorBot)],
+    text: `@_user_1 ${text}`,
+    senderOpenId: sender,
+  });
+}
+
+describe('in memory', () => {
+  const { emulator, bot } = useE2e({ docs });
+
+  async function ask(text: string): Promise<SentMessage[]> {
+    const before = emulator.messages.length;
+    await bot.deliver(messageEvent({ text, senderOpenId: OWNER }));
+    await bot.settle();
+    return emulator.messages.slice(before);
+  }
+
+  it("holds the cache's single-flight lock for as long as the slowest Feishu call can take", () => {
+    // Rate-limit waits (up to the 60 s budget) plus one request: a shorter lock let a second replica load a key
+    // the first was still waiting on.
+    expect(worstCaseCallMs()).toBe(70_000);
+    expect(bot.app.cache.lockTtlMs).toBe(worstCaseCallMs());
+  });
+
+  it('answers a slides link with "not supported by Feishu statistics yet", without asking Feishu', async () => {
+    const [reply] = await ask(`stats ${SLIDES_URL}`);
+    const text = cardText(reply?.content);
+    expect(text).toContain('Not supported by Feishu statistics yet');
+    expect(text).toContain('不支持');
+    expect(text).not.toContain('1069602');
+    expect(emulator.calls.filter((c) => c.path.includes('/drive/'))).toHaveLength(0);
+  });
+
+  it('shows a body of the wrong shape as such: not a timeout, and with the endpoint for the bug report', async () => {
+    emulator.failNext('GET', STATS_PATH, { httpStatus: 200, code: 0, msg: 'success' });
+    const [reply] = await ask(`stats ${DOC_URL}`);
+    const text = cardText(reply?.content);
+    expect(text).toContain('Feishu sent an answer the bot cannot read');
+    expect(text).toContain('drive.v1.fileStatistics.get');
+    expect(text).not.toContain('took too long');
+    expect(bot.logs.text).toContain('Feishu answered in an undocumented shape');
+  });
+
+  it('explains 230013 (outside the availability range) when a private list cannot be delivered', async () => {
+    emulator.failNext('POST', '/im/v1/messages', {
+      httpStatus: 400,
+      code: 230013,
+      msg: 'Bot has NO availability to this user.',
+    });
+    const before = emulator.messages.length;
+    await bot.deliver(groupAsk(`viewers ${DOC_URL}`, OWNER, emulator.botOpenId));
+    await bot.settle();
+    const [reply] = emulator.messages.slice(before);
+    expect(reply?.kind).toBe('reply');
+    expect(cardText(reply?.content)).toContain('That person cannot use this bot');
+    expect(cardText(reply?.content)).toContain('Availability');
+  });
+});
+
+describe('late card callbacks', () => {
+  it('sends a denial that missed the deadline to the clicker privately, never leaving "Working on it…"', async () => {
+    const slow = await startE2e({ docs, cardDeadlineMs: 50 });
+    try {
+      await slow.deliver(groupAsk(`stats ${DOC_URL}`, OWNER, slow.emulator.botOpenId));
+      const [card] = await slow.emulator.waitForMessages(1);
+      // The access check (owner, then collaborators) now takes 2 × 300 ms: far past the 50 ms deadline.
+      slow.emulator.setLatency(300);
+      const answer = await slow.click(
+        cardActionEvent({
+          operatorOpenId: STRANGER,
+          value: buttonValue(card?.content, /viewers/i),
+          openMessageId: card?.messageId ?? '',
+          openChatId: 'oc_group_chat',
+        }),
+      );
+      expect(answer.body.toast?.type).toBe('info');
+      await slow.settle();
+      const privates = slow.emulator.messages.filter((m) => m.kind === 'create' && m.targetId === STRANGER);
+      expect(privates).toHaveLength(1);
+      const text = cardText(privates[0]?.content);
+      expect(text).toContain('Only the document owner, people with full access and bot admins');
+      expect(text).toContain('只有文档所有者');
+      // Nothing was patched onto the group's card, and nobody else was told anything.
+      expect(slow.emulator.callsTo('PATCH', `/im/v1/messages/${card?.messageId}`)).toHaveLength(0);
+      expect(slow.emulator.messages).toHaveLength(2);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('with Redis (durable jobs, retries)', () => {
+  const { emulator, bot } = useE2e({ docs, redis: true });
+
+  it('does not retry a body of the wrong shape: one statistics call, one card', async () => {
+    emulator.failNext('GET', STATS_PATH, { httpStatus: 200, code: 0, msg: 'success' });
+    await bot.deliver(messageEvent({ text: `stats ${DOC_URL}`, senderOpenId: OWNER }));
+    const [reply] = await emulator.waitForMessages(1);
+    await bot.settle();
+    expect(cardText(reply?.content)).toContain('Feishu sent an answer the bot cannot read');
+    expect(emulator.callsTo('GET', STATS_PATH)).toHaveLength(1);
+  });
+
+  it('retries a transient code from the table (1069601) and answers with the figures, no error card', async () => {
+    emulator.failNext('GET', STATS_PATH, { httpStatus: 200, code: 1069601, msg: 'internal error' });
+    await bot.deliver(messageEvent({ text: `stats ${DOC_URL}`, senderOpenId: OWNER }));
+    const [reply] = await emulator.waitForMessages(1, 15_000);
+    await bot.settle();
+    expect(emulator.callsTo('GET', STATS_PATH)).toHaveLength(2);
+    expect(cardText(reply?.content)).toContain('Launch plan');
+    expect(cardText(reply?.content)).not.toContain('1069601');
+    expect(emulator.messages).toHaveLength(1);
+  }, 20_000);
+
+  it('resends the private list byte for byte under the same uuid when a retry follows a delivered send', async () => {
+    // The private list goes out, then the group's "sent privately" reply fails with a 500: the job runs again.
+    emulator.failNext('POST', /\/im\/v1\/messages\/[^/]+\/reply$/, { httpStatus: 500, code: 1, msg: 'oops' });
+    await bot.deliver(groupAsk(`viewers ${DOC_URL}`, OWNER, emulator.botOpenId));
+    await emulator.waitForMessages(2, 15_000);
+    await bot.settle();
+
+    const privateSends = emulator
+      .callsTo('POST', '/im/v1/messages')
+      .map((c) => c.body as Record<string, unknown>);
+    expect(privateSends).toHaveLength(2);
+    expect(privateSends[1]?.uuid).toBe(privateSends[0]?.uuid);
+    expect(privateSends[1]?.content).toBe(privateSends[0]?.content);
+    expect(String(privateSends[0]?.content)).toContain('nav_next');
+    // Feishu kept one: the person has the list once, the group the note once.
+    expect(emulator.messages.map((m) => m.kind).sort()).toEqual(['create', 'reply']);
+  }, 20_000);
+});
