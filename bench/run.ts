@@ -4,6 +4,9 @@
  * decryption, signature checking and hand-off add, whatever the machine's noise. Run twice: in memory, and with
  * Redis (the hand-off is then a BullMQ enqueue, one Redis round trip before the 200), when `redis-server` is on
  * the PATH; a throwaway one is started on a free port for the run.
+ *
+ * With Redis it also times the digest run at scale (test/support/digest-run.ts) against the floor Feishu's send
+ * limit sets. The tests only print these figures: timing is reported here, never asserted in `npm test`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,10 +14,10 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RedisStore } from '../src/store/redis-store.js';
-import { startFeishuEmulator } from '../test/emulator/feishu-emulator.js';
 import { buildEncryptedRequest, messageEvent } from '../test/emulator/fixtures.js';
-import { startTestBot, TEST_ENCRYPT_KEY } from '../test/helper.js';
+import { TEST_ENCRYPT_KEY } from '../test/helper.js';
+import { describeDigestRun, runDigestAtScale } from '../test/support/digest-run.js';
+import { startE2e } from '../test/support/e2e.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = 16;
@@ -46,12 +49,8 @@ async function timeAll(label: string, send: (i: number) => Promise<Response>): P
 
 async function runScenario(label: string, redisUrl?: string): Promise<void> {
   console.log(`\n== ${label} ==`);
-  const emulator = await startFeishuEmulator();
-  const store = redisUrl ? new RedisStore(redisUrl) : undefined;
-  const bot = await startTestBot({
-    emulator,
-    ...(store && redisUrl ? { store, env: { REDIS_URL: redisUrl } } : {}),
-  });
+  const bot = await startE2e(redisUrl ? { redis: { url: redisUrl } } : {});
+  const { emulator } = bot;
   bot.app.log.level = 'warn';
   try {
     // Warm up JIT and connections for both paths.
@@ -84,9 +83,18 @@ async function runScenario(label: string, redisUrl?: string): Promise<void> {
     );
   } finally {
     await bot.close();
-    await store?.close();
-    await emulator.close();
   }
+}
+
+/** The digest run at scale on an empty Redis database, timed against the send-limit floor. */
+async function runDigestScenario(redisUrl: string): Promise<void> {
+  console.log('\n== digest run at scale (Redis) ==');
+  const run = await runDigestAtScale(redisUrl);
+  console.log(describeDigestRun(run));
+  console.log(
+    `digests sent: ${run.messages.length}, before the digest time: ${run.sentBeforeDue} ` +
+      '(the test asserts the counts; the time is only reported)',
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -99,7 +107,9 @@ async function freePort(): Promise<number> {
 }
 
 /** A throwaway redis-server for the run, or undefined when there is none on the PATH. */
-async function startThrowawayRedis(): Promise<{ url: string; process: ChildProcess } | undefined> {
+async function startThrowawayRedis(): Promise<
+  { urlFor: (db: number) => string; process: ChildProcess } | undefined
+> {
   const port = await freePort();
   const child = spawn(
     'redis-server',
@@ -113,8 +123,8 @@ async function startThrowawayRedis(): Promise<{ url: string; process: ChildProce
     setTimeout(() => resolve(false), 300);
   });
   if (failed) return undefined;
-  const url = `redis://127.0.0.1:${port}/0`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const urlFor = (db: number) => `redis://127.0.0.1:${port}/${db}`;
+  const probe = new Redis(urlFor(0), { lazyConnect: true, maxRetriesPerRequest: 1 });
   for (let i = 0; i < 50; i++) {
     try {
       await probe.connect();
@@ -124,14 +134,16 @@ async function startThrowawayRedis(): Promise<{ url: string; process: ChildProce
     }
   }
   probe.disconnect();
-  return { url, process: child };
+  return { urlFor, process: child };
 }
 
 await runScenario('in memory (single instance)');
 const redis = await startThrowawayRedis();
 if (redis) {
   try {
-    await runScenario('Redis (BullMQ enqueue before the ack)', redis.url);
+    await runScenario('Redis (BullMQ enqueue before the ack)', redis.urlFor(0));
+    // A database of its own: the ack scenario left its queue and cache in database 0.
+    await runDigestScenario(redis.urlFor(1));
   } finally {
     redis.process.kill('SIGTERM');
   }

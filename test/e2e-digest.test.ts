@@ -3,34 +3,26 @@
  * digest per chat per day however many ticks and restarts, catch-up after downtime, three days of snapshots making
  * the trend, and a chat that removed the bot.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SubscriptionStore } from '../src/digest/subscriptions.js';
 import { RedisStore } from '../src/store/redis-store.js';
-import { type FeishuEmulator, type SentMessage, startFeishuEmulator } from './emulator/feishu-emulator.js';
+import type { SentMessage } from './emulator/feishu-emulator.js';
 import {
   botMention,
   cardActionEvent,
   DEFAULT_VERIFICATION_TOKEN,
   messageEvent,
 } from './emulator/fixtures.js';
-import { buttonValue, cardText, startTestBot, type TestBot } from './helper.js';
+import { buttonValue, cardText, type TestBot } from './helper.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
+import { startE2e, useEmulator } from './support/e2e.js';
 
 const DOC_TOKEN = 'doxcnDigestAbCdEfGhIjKlMnOp';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
 const ADMIN = 'ou_0123456789abcdef0123456789abcdef';
 const TICK_MS = 150;
 
-let emulator: FeishuEmulator;
-
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  setDocViews(100);
-});
-
-afterAll(async () => {
-  await emulator?.close();
-});
+const emulator = useEmulator({ arrange: () => setDocViews(100) });
 
 function setDocViews(pv: number): void {
   emulator.addDoc({
@@ -47,23 +39,14 @@ function shanghai(date: string, time: string): number {
 }
 
 /** A bot on `db` whose clock the test sets; digests at the default 10:30 Shanghai time. */
-async function startDigestBot(db: FreshRedisDb, clock: { now: number }) {
-  const store = new RedisStore(db.url);
-  const bot = await startTestBot({
+function startDigestBot(db: FreshRedisDb, clock: { now: number }) {
+  return startE2e({
     emulator,
-    store,
+    redis: db,
     clock: () => clock.now,
     digestTickMs: TICK_MS,
-    env: { REDIS_URL: db.url, BOT_ADMINS: ADMIN, DIGEST_TIME: '10:30' },
+    env: { BOT_ADMINS: ADMIN, DIGEST_TIME: '10:30' },
   });
-  return {
-    bot,
-    store,
-    async close() {
-      await bot.close();
-      await store.close();
-    },
-  };
 }
 
 function digests(): SentMessage[] {
@@ -102,7 +85,7 @@ describe('digest commands', () => {
     emulator.reset();
     db = await freshRedisDb();
     const clock = { now: shanghai('2026-11-20', '09:00') };
-    const { bot, close } = await startDigestBot(db, clock);
+    const bot = await startDigestBot(db, clock);
     try {
       const added = await subscribe(bot, 'oc_cmd_chat');
       expect(cardText(added.content)).toContain('Quarterly plan');
@@ -150,7 +133,7 @@ describe('digest commands', () => {
       const usage = await subscribe(bot, 'oc_cmd_chat', 'digest time 25:00');
       expect(cardText(usage.content)).toMatch(/could not read the time “25(:|&#58;)00”/);
     } finally {
-      await close();
+      await bot.close();
     }
   });
 });
@@ -166,7 +149,7 @@ describe('one digest per chat per day', () => {
     const first = await startDigestBot(db, clock);
     const chats = ['oc_daily_a', 'oc_daily_b', 'oc_daily_c'];
     try {
-      for (const chat of chats) await subscribe(first.bot, chat);
+      for (const chat of chats) await subscribe(first, chat);
       await severalTicks();
       expect(digests()).toHaveLength(0);
 
@@ -199,7 +182,7 @@ describe('one digest per chat per day', () => {
     try {
       const clock = { now: shanghai('2026-11-20', '09:00') };
       const early = await startDigestBot(fresh, clock);
-      await subscribe(early.bot, 'oc_catch_up');
+      await subscribe(early, 'oc_catch_up');
       await early.close();
 
       // Down from 09:00 until 11:30: the 10:30 digest is sent when an instance comes back.
@@ -222,7 +205,7 @@ describe('three days of snapshots', () => {
     emulator.reset();
     const db = await freshRedisDb();
     const clock = { now: shanghai('2026-11-18', '09:00') };
-    const { bot, close } = await startDigestBot(db, clock);
+    const bot = await startDigestBot(db, clock);
     try {
       await subscribe(bot, 'oc_trend');
       const views = { '2026-11-18': 100, '2026-11-19': 150, '2026-11-20': 230 };
@@ -243,44 +226,47 @@ describe('three days of snapshots', () => {
       ]);
     } finally {
       setDocViews(100);
-      await close();
+      await bot.close();
       await db.cleanup();
     }
   }, 30_000);
 });
 
-describe('a chat that removed the bot', () => {
-  it('pauses its digest on 230002, logs it once, and resumes when the bot is added back', async () => {
-    emulator.reset();
-    const db = await freshRedisDb();
-    const clock = { now: shanghai('2026-11-18', '09:00') };
-    const { bot, close } = await startDigestBot(db, clock);
-    try {
-      await subscribe(bot, 'oc_left');
-      emulator.failNext('POST', '/im/v1/messages', {
-        httpStatus: 400,
-        code: 230002,
-        msg: 'Bot is not in the chat',
-      });
-      clock.now = shanghai('2026-11-18', '10:31');
-      await waitFor(() => bot.logs.text.includes('digest paused'));
-      clock.now = shanghai('2026-11-19', '10:31');
-      await severalTicks();
-      expect(emulator.callsTo('POST', '/im/v1/messages')).toHaveLength(1);
-      expect(bot.logs.text.match(/digest paused/g)).toHaveLength(1);
+describe('a chat that removed the bot, or was dissolved', () => {
+  it.each([
+    { code: 230002, msg: 'Bot is not in the chat' },
+    { code: 232009, msg: 'Your request specified a chat which has been dissolved.' },
+  ])(
+    'pauses its digest on $code, logs it once, and resumes when the bot is added back',
+    async ({ code, msg }) => {
+      emulator.reset();
+      const db = await freshRedisDb();
+      const clock = { now: shanghai('2026-11-18', '09:00') };
+      const bot = await startDigestBot(db, clock);
+      try {
+        await subscribe(bot, 'oc_left');
+        emulator.failNext('POST', '/im/v1/messages', { httpStatus: 400, code, msg });
+        clock.now = shanghai('2026-11-18', '10:31');
+        await waitFor(() => bot.logs.text.includes('digest paused'));
+        clock.now = shanghai('2026-11-19', '10:31');
+        await severalTicks();
+        expect(emulator.callsTo('POST', '/im/v1/messages')).toHaveLength(1);
+        expect(bot.logs.text.match(/digest paused/g)).toHaveLength(1);
 
-      // Added back on the 19th at 11:00: a welcome card now, the digest again from the 20th.
-      clock.now = shanghai('2026-11-19', '11:00');
-      await bot.deliver(botAddedEvent('oc_left'));
-      await waitFor(() => emulator.messages.some((m) => m.targetId === 'oc_left'));
-      clock.now = shanghai('2026-11-20', '10:31');
-      await waitFor(() => digests().length === 1);
-      expect(digests()[0]?.targetId).toBe('oc_left');
-    } finally {
-      await close();
-      await db.cleanup();
-    }
-  }, 30_000);
+        // Added back on the 19th at 11:00: a welcome card now, the digest again from the 20th.
+        clock.now = shanghai('2026-11-19', '11:00');
+        await bot.deliver(botAddedEvent('oc_left'));
+        await waitFor(() => emulator.messages.some((m) => m.targetId === 'oc_left'));
+        clock.now = shanghai('2026-11-20', '10:31');
+        await waitFor(() => digests().length === 1);
+        expect(digests()[0]?.targetId).toBe('oc_left');
+      } finally {
+        await bot.close();
+        await db.cleanup();
+      }
+    },
+    30_000,
+  );
 });
 
 function botAddedEvent(chatId: string) {

@@ -8,17 +8,13 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_PREFIX } from '../src/jobs/connections.js';
 import { EVENT_QUEUE } from '../src/jobs/event-queue.js';
-import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
-import { messageEvent } from './emulator/fixtures.js';
+import { docStatistics, messageEvent } from './emulator/fixtures.js';
 import { cardText } from './helper.js';
-import { type FreshRedisDb, freshRedisDb } from './redis.js';
-import {
-  type ChildServer,
-  childEnvFor,
-  killAllChildServers,
-  startChildServer,
-} from './support/child-server.js';
-import { closeDeliveryAgent, deliverMany } from './support/deliver.js';
+import { useFreshRedisDb } from './redis.js';
+import { type ChildServer, childEnvFor, startChildServer } from './support/child-server.js';
+import { deliverMany } from './support/deliver.js';
+import { useEmulator } from './support/e2e.js';
+import { waitUntil } from './support/wait-until.js';
 
 const DOC_TOKEN = 'doxcnDurableAbCdEfGhIjKlMnO';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
@@ -29,28 +25,21 @@ const DUPLICATE_EVERY = 10;
 // Slow enough that work is still queued when the kill comes, as on a real tenant.
 const REPLY_LATENCY_MS = 30;
 
-let emulator: FeishuEmulator;
-let db: FreshRedisDb;
+// Hooks: the DB is opened first and cleaned up last, after the child servers on it are dead.
+const db = useFreshRedisDb();
+const emulator = useEmulator({
+  docs: [{ token: DOC_TOKEN, type: 'docx', statistics: docStatistics({ uv: 11, pv: 4321 }) }],
+  childServers: true,
+});
 let queue: Queue;
 
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  emulator.addDoc({
-    token: DOC_TOKEN,
-    type: 'docx',
-    statistics: { uv: 11, pv: 4321, like_count: 3, uv_today: 1, pv_today: 2, like_count_today: 0 },
-  });
-  db = await freshRedisDb();
+beforeAll(() => {
   // The bot's own event queue, read from the outside to know when nothing is left to run.
-  queue = new Queue(EVENT_QUEUE, { connection: db.redis, prefix: QUEUE_PREFIX });
+  queue = new Queue(EVENT_QUEUE, { connection: db().redis, prefix: QUEUE_PREFIX });
 });
 
 afterAll(async () => {
-  await killAllChildServers();
-  closeDeliveryAgent();
   await queue?.close();
-  await emulator?.close();
-  await db?.cleanup();
 });
 
 function figure(text: string): void {
@@ -78,7 +67,7 @@ describe('kill -9 mid-burst', () => {
       phases.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
     };
     emulator.setLatency(REPLY_LATENCY_MS);
-    const env = childEnvFor(emulator, { REDIS_URL: db.url });
+    const env = childEnvFor(emulator, { REDIS_URL: db().url });
     const first = await startChildServer({ env, name: 'before-kill', startTimeoutMs: 40_000 });
 
     const events = Array.from({ length: EVENTS }, () => messageEvent({ text: `stats ${DOC_URL}` }));
@@ -143,6 +132,7 @@ describe('kill -9 mid-burst', () => {
           'acknowledged but unanswered at the kill still unanswered'
         );
       },
+      250,
     );
 
     phase('all answered');
@@ -189,7 +179,7 @@ function retriedAttempts(servers: readonly ChildServer[]): string {
 
 /** How many `event` entries the queue's event stream holds (BullMQ caps it near 10,000; 2,000 jobs stay below). */
 async function queueEvents(event: string): Promise<number> {
-  const entries = await db.redis.xrange(`${QUEUE_PREFIX}:${EVENT_QUEUE}:events`, '-', '+');
+  const entries = await db().redis.xrange(`${QUEUE_PREFIX}:${EVENT_QUEUE}:events`, '-', '+');
   return entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === event).length;
 }
 
@@ -201,16 +191,4 @@ function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
     if (i < b.length) merged.push(b[i] as T);
   }
   return merged;
-}
-
-async function waitUntil(
-  done: () => Promise<boolean>,
-  timeoutMs: number,
-  progress: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`not settled within ${timeoutMs} ms: ${progress()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }

@@ -2,24 +2,15 @@
  * Upstream economy and rate limits: identical requests share one Feishu call (in one process and across replicas
  * on one Redis), and a burst far above an endpoint's limit is absorbed by waiting, not by errors.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../src/store/redis-store.js';
-import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
+import { describe, expect, it } from 'vitest';
 import { cardActionEvent, makeLikes, messageEvent } from './emulator/fixtures.js';
-import { buttonValue, cardText, startTestBot, type TestBot } from './helper.js';
+import { buttonValue, cardText } from './helper.js';
 import { freshRedisDb } from './redis.js';
+import { type E2e, startE2e, useEmulator } from './support/e2e.js';
 
 const ADMIN = 'ou_admin00000000000000000000000005';
 
-let emulator: FeishuEmulator;
-
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-});
-
-afterAll(async () => {
-  await emulator?.close();
-});
+const emulator = useEmulator();
 
 const statisticsCalls = (token: string) =>
   emulator.callsTo('GET', `/drive/v1/files/${token}/statistics`).length;
@@ -30,7 +21,7 @@ describe('identical requests share one upstream call', () => {
     const token = 'doxcnEconomyOneAbCdEfGhIjKl';
     emulator.addDoc({ token, type: 'docx' });
     emulator.setLatency(100); // keep the first call in flight while the others arrive
-    const bot = await startTestBot({ emulator });
+    const bot = await startE2e({ emulator });
     try {
       await Promise.all(
         Array.from({ length: 50 }, () =>
@@ -51,12 +42,9 @@ describe('identical requests share one upstream call', () => {
     emulator.addDoc({ token, type: 'docx' });
     emulator.setLatency(100);
     const db = await freshRedisDb();
-    const stores = [new RedisStore(db.url), new RedisStore(db.url), new RedisStore(db.url)];
-    await Promise.all(stores.map((store) => store.ping()));
-    const bots: TestBot[] = [];
+    const bots: E2e[] = [];
     try {
-      for (const store of stores)
-        bots.push(await startTestBot({ emulator, store, env: { REDIS_URL: db.url } }));
+      for (let i = 0; i < 3; i++) bots.push(await startE2e({ emulator, redis: db }));
       await Promise.all(
         Array.from({ length: 51 }, (_, i) =>
           bots[i % 3]?.deliver(messageEvent({ text: `stats https://acme.feishu.cn/docx/${token}` })),
@@ -80,7 +68,6 @@ describe('identical requests share one upstream call', () => {
     } finally {
       emulator.setLatency(0);
       for (const bot of bots) await bot.close();
-      for (const store of stores) await store.close();
       await db.cleanup();
     }
   });
@@ -92,7 +79,7 @@ describe('rate limits', () => {
     const docs = Array.from({ length: 200 }, (_, i) => `doxcnBurst${String(i).padStart(4, '0')}AbCdEfGhIjKl`);
     for (const token of docs) emulator.addDoc({ token, type: 'docx', ownerId: ADMIN, likes: makeLikes(2) });
     emulator.setRateLimit('GET', /\/likes$/, { perSecond: 5 });
-    const bot = await startTestBot({ emulator, env: { BOT_ADMINS: ADMIN } });
+    const bot = await startE2e({ emulator, env: { BOT_ADMINS: ADMIN } });
     try {
       const started = performance.now();
       await Promise.all(

@@ -2,35 +2,23 @@
  * End to end across app lifecycles: graceful shutdown finishes acknowledged work, and several instances sharing
  * one Redis answer a delivery once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../src/store/redis-store.js';
-import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
-import { botMention, messageEvent } from './emulator/fixtures.js';
-import { cardText, startTestBot } from './helper.js';
+import { describe, expect, it } from 'vitest';
+import { botMention, docStatistics, messageEvent } from './emulator/fixtures.js';
+import { cardText } from './helper.js';
 import { freshRedisDb } from './redis.js';
+import { startE2e, useEmulator } from './support/e2e.js';
 
 const DOC_TOKEN = 'doxcnLifecycleAbCdEfGhIjKlM';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
 
-let emulator: FeishuEmulator;
-
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  emulator.addDoc({
-    token: DOC_TOKEN,
-    type: 'docx',
-    statistics: { uv: 10, pv: 20, like_count: 3, uv_today: 1, pv_today: 2, like_count_today: 0 },
-  });
-});
-
-afterAll(async () => {
-  await emulator?.close();
+const emulator = useEmulator({
+  docs: [{ token: DOC_TOKEN, type: 'docx', statistics: docStatistics({ uv: 10, pv: 20 }) }],
 });
 
 describe('graceful shutdown', () => {
   it('finishes an acknowledged event before closing, even when Feishu is slow', async () => {
     emulator.reset();
-    const bot = await startTestBot({ emulator });
+    const bot = await startE2e({ emulator });
     emulator.setLatency(300);
     const res = await bot.deliver(messageEvent({ text: `stats ${DOC_URL}` }));
     expect(res.status).toBe(200);
@@ -45,10 +33,8 @@ describe('instances sharing one Redis', () => {
   it('answers a delivery that reaches two instances once, and shares the statistics cache', async () => {
     emulator.reset();
     const db = await freshRedisDb();
-    const storeA = new RedisStore(db.url);
-    const storeB = new RedisStore(db.url);
-    const a = await startTestBot({ emulator, store: storeA, env: { REDIS_URL: db.url } });
-    const b = await startTestBot({ emulator, store: storeB, env: { REDIS_URL: db.url } });
+    const a = await startE2e({ emulator, redis: db });
+    const b = await startE2e({ emulator, redis: db });
     try {
       const envelope = messageEvent({ text: `stats ${DOC_URL}` });
       // Feishu retries a delivery it thinks failed; behind a load balancer the retry may land elsewhere.
@@ -65,8 +51,6 @@ describe('instances sharing one Redis', () => {
     } finally {
       await a.close();
       await b.close();
-      await storeA.close();
-      await storeB.close();
       await db.cleanup();
     }
   });
@@ -75,7 +59,7 @@ describe('instances sharing one Redis', () => {
 describe('bot identity', () => {
   it('fetches the bot’s open_id once, however many group messages arrive', async () => {
     emulator.reset();
-    const bot = await startTestBot({ emulator });
+    const bot = await startE2e({ emulator });
     try {
       for (let i = 0; i < 3; i++) {
         await bot.deliver(

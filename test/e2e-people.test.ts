@@ -2,10 +2,11 @@
  * viewers / likes end to end: paging through card buttons, the privacy rule for the asker and for the clicker, and
  * lists never shown to a group.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FeishuEmulator, type SentMessage, startFeishuEmulator } from './emulator/feishu-emulator.js';
+import { describe, expect, it } from 'vitest';
+import type { SentMessage } from './emulator/feishu-emulator.js';
 import { botMention, cardActionEvent, makeLikes, makeViewers, messageEvent } from './emulator/fixtures.js';
-import { buttons, buttonValue, cardText, startTestBot, type TestBot } from './helper.js';
+import { buttons, buttonValue, cardText } from './helper.js';
+import { startE2e, useE2e } from './support/e2e.js';
 
 const OWNER = 'ou_owner00000000000000000000001';
 const EDITOR_FULL = 'ou_fullaccess0000000000000000002';
@@ -17,37 +18,26 @@ const DOC = 'doxcnPeopleE2eAbCdEfGhIjKlM';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC}`;
 const SHEET = 'shtcnPeopleE2eAbCdEfGhIjKlM';
 
-let emulator: FeishuEmulator;
-let bot: TestBot;
 const viewers = makeViewers(45);
 const likes = makeLikes(5, { desensitized: [1] });
 
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  emulator.addDoc({
-    token: DOC,
-    type: 'docx',
-    title: 'Roadmap',
-    ownerId: OWNER,
-    viewers,
-    likes,
-    members: [
-      { member_type: 'openid', member_id: EDITOR_FULL, perm: 'full_access' },
-      { member_type: 'openid', member_id: READER, perm: 'view' },
-    ],
-  });
-  emulator.addDoc({ token: SHEET, type: 'sheet', title: 'Budget', ownerId: OWNER });
-  bot = await startTestBot({ emulator, env: { BOT_ADMINS: ADMIN } });
-});
-
-afterEach(async () => {
-  await bot.settle();
-  emulator.reset();
-});
-
-afterAll(async () => {
-  await bot?.close();
-  await emulator?.close();
+const { emulator, bot } = useE2e({
+  docs: [
+    {
+      token: DOC,
+      type: 'docx',
+      title: 'Roadmap',
+      ownerId: OWNER,
+      viewers,
+      likes,
+      members: [
+        { member_type: 'openid', member_id: EDITOR_FULL, perm: 'full_access' },
+        { member_type: 'openid', member_id: READER, perm: 'view' },
+      ],
+    },
+    { token: SHEET, type: 'sheet', title: 'Budget', ownerId: OWNER },
+  ],
+  env: { BOT_ADMINS: ADMIN },
 });
 
 async function ask(text: string, sender: string, opts: { group?: boolean } = {}): Promise<SentMessage[]> {
@@ -262,7 +252,7 @@ describe('likes <link>', () => {
 
 describe('slow card callbacks', () => {
   it('answers with a toast within the deadline and updates the card by PATCH when the work is done', async () => {
-    const slow = await startTestBot({ emulator, env: { BOT_ADMINS: ADMIN }, cardDeadlineMs: 50 });
+    const slow = await startE2e({ emulator, env: { BOT_ADMINS: ADMIN }, cardDeadlineMs: 50 });
     try {
       await slow.deliver(messageEvent({ text: `stats ${DOC_URL}`, senderOpenId: OWNER }));
       const [card] = await emulator.waitForMessages(1);
@@ -276,9 +266,15 @@ describe('slow card callbacks', () => {
           openChatId: 'oc_p2p',
         }),
       );
-      expect(performance.now() - started).toBeLessThan(300);
+      const answerMs = performance.now() - started;
+      // The info toast and no PATCH yet (that waits on a 300 ms statistics call) say the answer did not wait
+      // for the work; the time it took is a figure, not a gate.
       expect(answer.body.toast?.type).toBe('info');
       expect(answer.body.card).toBeUndefined();
+      expect(emulator.callsTo('PATCH', `/im/v1/messages/${card?.messageId}`)).toHaveLength(0);
+      console.info(
+        `[figure] card callback answer with a 50 ms deadline and 300 ms Feishu latency: ${answerMs.toFixed(1)} ms`,
+      );
       await slow.settle();
       const patches = emulator.callsTo('PATCH', `/im/v1/messages/${card?.messageId}`);
       expect(patches).toHaveLength(1);

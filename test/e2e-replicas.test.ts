@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_PREFIX } from '../src/jobs/connections.js';
 import { DIGEST_QUEUE, TICK_SCHEDULER_ID } from '../src/jobs/digest-queue.js';
 import { EVENT_QUEUE } from '../src/jobs/event-queue.js';
-import { type FeishuEmulator, type SentMessage, startFeishuEmulator } from './emulator/feishu-emulator.js';
-import { botMention, messageEvent } from './emulator/fixtures.js';
+import type { SentMessage } from './emulator/feishu-emulator.js';
+import { botMention, docStatistics, messageEvent } from './emulator/fixtures.js';
 import { cardText } from './helper.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 import {
@@ -19,8 +19,10 @@ import {
   killAllChildServers,
   startChildServer,
 } from './support/child-server.js';
-import { closeDeliveryAgent, deliverMany } from './support/deliver.js';
+import { deliverMany } from './support/deliver.js';
 import { clockOffsetFor, completedSchedulerRuns, SHANGHAI, zoneDate } from './support/digest-clock.js';
+import { useEmulator } from './support/e2e.js';
+import { waitUntil } from './support/wait-until.js';
 
 const DOC_TOKEN = 'doxcnReplicaAbCdEfGhIjKlMnO';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
@@ -30,22 +32,11 @@ const START_TIMEOUT_MS = 60_000;
 /** Scheduler id of the digest tick in src/jobs/digest-queue.ts. */
 const TICK_SCHEDULER = TICK_SCHEDULER_ID;
 
-let emulator: FeishuEmulator;
-
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  emulator.addDoc({
-    token: DOC_TOKEN,
-    type: 'docx',
-    title: DOC_TITLE,
-    statistics: { uv: 11, pv: 4321, like_count: 3, uv_today: 1, pv_today: 2, like_count_today: 0 },
-  });
-});
-
-afterAll(async () => {
-  await killAllChildServers();
-  closeDeliveryAgent();
-  await emulator?.close();
+const emulator = useEmulator({
+  docs: [
+    { token: DOC_TOKEN, type: 'docx', title: DOC_TITLE, statistics: docStatistics({ uv: 11, pv: 4321 }) },
+  ],
+  childServers: true,
 });
 
 function figure(text: string): void {
@@ -64,18 +55,6 @@ function startReplicas(env: Record<string, string>, label: string): Promise<Chil
 /** How many log lines with `msg` each replica wrote, e.g. to show that the work was spread. */
 function logCounts(replicas: readonly ChildServer[], msg: string): number[] {
   return replicas.map((r) => r.logs.filter((line) => line.msg === msg).length);
-}
-
-async function waitUntil(
-  done: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  progress: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${progress()}`);
-    await sleep(100);
-  }
 }
 
 function sleep(ms: number): Promise<void> {

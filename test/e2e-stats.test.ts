@@ -2,10 +2,12 @@
  * End to end: the real app on a loopback port, Feishu played by the emulator. Requests are encrypted and signed
  * by test code written independently of src/ (test/emulator/fixtures.ts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
+
+import { describe, expect, it } from 'vitest';
+import { messageUuid } from '../src/bot/context.js';
 import { allMention, botMention, messageEvent, urlVerification, userMention } from './emulator/fixtures.js';
-import { cardText, startTestBot, TEST_ENCRYPT_KEY, type TestBot } from './helper.js';
+import { cardText, TEST_ENCRYPT_KEY } from './helper.js';
+import { useE2e } from './support/e2e.js';
 
 const DOC_TOKEN = 'doxcnStatsE2eAbCdEfGhIjKlMn';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}?from=from_copylink`;
@@ -13,41 +15,29 @@ const FORBIDDEN_TOKEN = 'doxcnForbiddenAbCdEfGhIjKlM';
 const WIKI_NODE = 'wikcnNodeE2eAbCdEfGhIjKlMnO';
 const WIKI_TARGET = 'doxcnWikiTargetAbCdEfGhIjKl';
 
-let emulator: FeishuEmulator;
-let bot: TestBot;
-
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  emulator.addDoc({
-    token: DOC_TOKEN,
-    type: 'docx',
-    title: 'Quarterly planning',
-    statistics: { uv: 1284, pv: 5730, like_count: 42, uv_today: 37, pv_today: 90, like_count_today: 2 },
-  });
-  emulator.addDoc({
-    token: FORBIDDEN_TOKEN,
-    type: 'docx',
-    title: 'Secret plans',
-    statisticsError: { httpStatus: 403, code: 1069603, msg: 'forbidden' },
-  });
-  emulator.addDoc({
-    token: WIKI_TARGET,
-    type: 'sheet',
-    title: 'Wiki sheet',
-    statistics: { uv: 7, pv: 11, like_count: -1, uv_today: 1, pv_today: 2, like_count_today: 0 },
-  });
-  emulator.addWikiNode(WIKI_NODE, { objToken: WIKI_TARGET, objType: 'sheet', title: 'Team wiki sheet' });
-  bot = await startTestBot({ emulator });
-});
-
-afterEach(async () => {
-  await bot.settle();
-  emulator.reset();
-});
-
-afterAll(async () => {
-  await bot?.close();
-  await emulator?.close();
+const { emulator, bot } = useE2e({
+  docs: [
+    {
+      token: DOC_TOKEN,
+      type: 'docx',
+      title: 'Quarterly planning',
+      statistics: { uv: 1284, pv: 5730, like_count: 42, uv_today: 37, pv_today: 90, like_count_today: 2 },
+    },
+    {
+      token: FORBIDDEN_TOKEN,
+      type: 'docx',
+      title: 'Secret plans',
+      statisticsError: { httpStatus: 403, code: 1069603, msg: 'forbidden' },
+    },
+    {
+      token: WIKI_TARGET,
+      type: 'sheet',
+      title: 'Wiki sheet',
+      statistics: { uv: 7, pv: 11, like_count: -1, uv_today: 1, pv_today: 2, like_count_today: 0 },
+    },
+  ],
+  arrange: (emu) =>
+    emu.addWikiNode(WIKI_NODE, { objToken: WIKI_TARGET, objType: 'sheet', title: 'Team wiki sheet' }),
 });
 
 const statisticsCalls = (token: string) =>
@@ -108,7 +98,9 @@ describe('stats <link>', () => {
     const res = await bot.deliver(envelope);
     const ackMs = performance.now() - started;
     expect(res.status).toBe(200);
-    expect(ackMs).toBeLessThan(400);
+    // No reply yet when the 200 arrives (one needs a 400 ms statistics call first): the ack did not wait for
+    // the work. How long the ack took is printed below, not asserted: a loaded CI machine is slow, not wrong.
+    expect(emulator.messages).toHaveLength(0);
 
     const [message] = await emulator.waitForMessages(1, 10_000);
     expect(message?.kind).toBe('reply');
@@ -119,7 +111,9 @@ describe('stats <link>', () => {
     expect(text).toContain('1,284');
     expect(text).toContain('5,730');
     expect(text).toContain('42');
-    expect(message?.uuid).toContain(envelope.event.message.message_id);
+    // Derived from the message, the reply's position and the card itself: a retry sending this card again
+    // carries the same uuid, and Feishu posts it once.
+    expect(message?.uuid).toBe(messageUuid(envelope.event.message.message_id, 'r1', message?.content ?? {}));
     console.info(`[figure] webhook ack with 400 ms Feishu latency: ${ackMs.toFixed(1)} ms`);
   });
 

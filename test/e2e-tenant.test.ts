@@ -1,18 +1,22 @@
 /**
  * workplace and app end to end, with the bot's clock pinned to 2026-11-21 12:00 in Asia/Shanghai.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FeishuEmulator, type SentMessage, startFeishuEmulator } from './emulator/feishu-emulator.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SentMessage } from './emulator/feishu-emulator.js';
 import { messageEvent } from './emulator/fixtures.js';
-import { cardText, startTestBot, type TestBot } from './helper.js';
+import { cardText } from './helper.js';
+import { useE2e } from './support/e2e.js';
 
 const ADMIN = 'ou_admin00000000000000000000000005';
 const MEMBER = 'ou_member0000000000000000000000006';
 const OTHER_APP = 'cli_9f115af860f7901b';
 const NOW = Date.parse('2026-11-21T12:00:00+08:00');
 
-let emulator: FeishuEmulator;
-let bot: TestBot;
+const { emulator, bot } = useE2e({ env: { BOT_ADMINS: ADMIN }, clock: () => NOW });
+
+afterEach(() => {
+  emulator.setAppUsagePlan(true);
+});
 
 /** Every day from `from` for `count` days, with figures derived from the day so sums can be checked. */
 function workplaceDays(from: string, count: number) {
@@ -44,22 +48,6 @@ function findCharts(card: unknown): Array<Array<{ date: string; series: string }
   walk(card);
   return found;
 }
-
-beforeAll(async () => {
-  emulator = await startFeishuEmulator();
-  bot = await startTestBot({ emulator, env: { BOT_ADMINS: ADMIN }, clock: () => NOW });
-});
-
-afterEach(async () => {
-  await bot.settle();
-  emulator.reset();
-  emulator.setAppUsagePlan(true);
-});
-
-afterAll(async () => {
-  await bot?.close();
-  await emulator?.close();
-});
 
 async function ask(text: string, sender = ADMIN): Promise<SentMessage> {
   const before = emulator.messages.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkplaceRangeSpec } from '../src/bot/commands.js';
 import { isCalendarDay } from '../src/bot/calendar-day.js';
+import type { WorkplaceRangeSpec } from '../src/bot/commands.js';
 import {
   MAX_WORKPLACE_RANGE_DAYS,
   PeriodUsageError,

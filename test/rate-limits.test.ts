@@ -10,7 +10,9 @@ import { type FreshRedisDb, freshRedisDb } from './redis.js';
 /**
  * "Window" below is the published one (N calls per D). The limiter must keep any span of D (in fact of
  * D + margin, margin = max(25 ms, 2.5% of D)) at N calls or fewer, and should use all N.
- * Fake-clock tests assert exact grant times; real-time tests run on a noisy 2-core machine and keep slack.
+ * Fake-clock tests assert exact grant times. Real-time tests run on a noisy 2-core machine, so they assert only
+ * what a slow machine cannot break: counts, and waits at least as long as the limit demands (load can lengthen a
+ * wait, never shorten it). How long a run took is printed as a `[figure]` line, never asserted.
  */
 
 /** Starts `count` acquires at once and returns when each resolved, in ms since the start. */
@@ -295,38 +297,52 @@ describe('createRateLimiter in memory, on a fake clock', () => {
 });
 
 describe('createRateLimiter in memory, in real time', () => {
-  it('runs at the full rate: 100 calls at 10 per 400 ms take about 9 windows, never > 10 per fixed window', async () => {
+  it('uses the whole budget: 100 calls at 10 per 400 ms, all 10 of a window at once, never > 10 per window', async () => {
     // 400 ms rather than 200: the 25 ms margin and timer lag on a busy machine stay small beside the window.
     const limiter = createRateLimiter({ table: { api: [{ points: 10, durationSec: 0.4 }] } });
     const grants: number[] = [];
     const start = Date.now();
 
-    await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 100 }, async () => {
         await limiter.acquire('api');
         grants.push(Date.now());
       }),
     );
+    // Granted before any timer could run, whatever the machine's speed: the first window's 10, not one more.
+    // Buckets at 80% of the rate would hand out 8.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(grants).toHaveLength(10);
+    await all;
     const elapsed = Date.now() - start;
 
-    // 10 at once, then 10 more each window: the last ten 9 windows in (9 × 425 ms with the margin).
-    // Buckets at 80% of the rate (8 per window) would need 12 windows.
-    const ideal = 9 * 400;
-    expect(elapsed).toBeGreaterThanOrEqual(0.9 * ideal);
-    expect(elapsed).toBeLessThanOrEqual(1.25 * ideal);
+    // 10 at once, then 10 more each window: the last ten 9 windows in (9 × 425 ms with the margin), never sooner.
+    // How close to that it got is a figure, not a gate.
+    const nineWindowsMs = 9 * 400;
+    expect(elapsed).toBeGreaterThanOrEqual(nineWindowsMs);
+    console.info(`[figure] 100 calls at 10 per 400 ms: ${elapsed} ms (9 windows = ${nineWindowsMs} ms)`);
     expect(busiestFixedWindow(grants, 400)).toBeLessThanOrEqual(10);
     expect(busiestSpan(grants, 400)).toBeLessThanOrEqual(10);
   });
 
   it('bursts a whole window at once (20 per 2 s), then waits for the window to pass', async () => {
     const limiter = createRateLimiter({ table: { api: [{ points: 20, durationSec: 2 }] } });
+    const start = Date.now();
+    const times: number[] = [];
 
-    const times = await acquireAll(limiter, 'api', 21);
-
-    expect(Math.max(...times.slice(0, 20))).toBeLessThan(100);
-    // 2 s + 50 ms margin + up to 15 ms jitter, with slack for a busy machine.
+    const all = Promise.all(
+      Array.from({ length: 21 }, async () => {
+        await limiter.acquire('api');
+        times.push(Date.now() - start);
+      }),
+    );
+    // Granted before any timer could run, whatever the machine's speed: the whole window, and not one call more.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(times).toHaveLength(20);
+    await all;
+    // 2 s + 50 ms margin + up to 15 ms jitter.
     expect(times[20]).toBeGreaterThanOrEqual(2_050);
-    expect(times[20]).toBeLessThan(2_400);
+    console.info(`[figure] 21st call at 20 per 2 s granted after ${times[20]} ms`);
   });
 });
 
@@ -368,12 +384,15 @@ describe('createRateLimiter on Redis', () => {
     // Separate budgets would let 10 through at once and finish within one window.
     expect(busiestSpan(times, 500)).toBeLessThanOrEqual(5);
     expect(Math.max(...times)).toBeGreaterThanOrEqual(3 * 525);
-    expect(Math.max(...times)).toBeLessThan(3 * 525 + 400);
+    console.info(
+      `[figure] 16 calls at 5 per 500 ms over two connections: last granted after ${Math.max(...times)} ms`,
+    );
     expect(await db.redis.keys('rl-share:*')).toEqual(['rl-share:v2:burst:5per0.5s:app']);
   });
 
   it('keeps per-chat logs under their own keys, expiring a window after the last call', async () => {
     const client = await connect();
+    const scripts = vi.spyOn(client, 'evalsha');
     const table: RateLimitTable = { send: [{ points: 1, durationSec: 1, perScope: true }] };
     const limiter = createRateLimiter({ redis: client, keyPrefix: 'rl-scope', table });
     const start = Date.now();
@@ -383,11 +402,14 @@ describe('createRateLimiter on Redis', () => {
     };
 
     const [chatA, chatB] = await Promise.all([since('oc_a'), since('oc_b')]);
+    // One script run each: both chats had a slot on the first try, neither waited for the other's budget.
+    const firstTries = scripts.mock.calls.length;
     const keys = (await db.redis.keys('rl-scope:*')).sort();
     const ttl = await db.redis.pttl('rl-scope:v2:send:1per1s:scoped:oc_b');
     const chatAAgain = await since('oc_a');
 
-    expect(Math.max(chatA, chatB)).toBeLessThan(200);
+    expect(firstTries).toBe(2);
+    console.info(`[figure] one call each for two chats at 1 per 1 s: ${Math.max(chatA, chatB)} ms`);
     expect(chatAAgain).toBeGreaterThanOrEqual(1_000);
     expect(keys).toEqual(['rl-scope:v2:send:1per1s:scoped:oc_a', 'rl-scope:v2:send:1per1s:scoped:oc_b']);
     // The log is only needed for one window (plus margin) after its last call.

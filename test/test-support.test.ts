@@ -7,11 +7,11 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
-import { messageEvent } from './emulator/fixtures.js';
+import { docStatistics, messageEvent } from './emulator/fixtures.js';
 import { type FreshRedisDb, freshRedisDb, redisUrlForTest } from './redis.js';
 import { childEnvFor, killAllChildServers, startChildServer } from './support/child-server.js';
-import { closeDeliveryAgent, deliverEvent, deliverMany } from './support/deliver.js';
+import { deliverEvent, deliverMany } from './support/deliver.js';
+import { useEmulator } from './support/e2e.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const DOC_TOKEN = 'doxcnSupportAbCdEfGhIjKlMn';
@@ -110,21 +110,9 @@ describe('startTcpProxy', () => {
 });
 
 describe('child servers', () => {
-  let emulator: FeishuEmulator;
-
-  beforeAll(async () => {
-    emulator = await startFeishuEmulator();
-    emulator.addDoc({
-      token: DOC_TOKEN,
-      type: 'docx',
-      statistics: { uv: 10, pv: 20, like_count: 3, uv_today: 1, pv_today: 2, like_count_today: 0 },
-    });
-  });
-
-  afterAll(async () => {
-    await killAllChildServers();
-    closeDeliveryAgent();
-    await emulator?.close();
+  const emulator = useEmulator({
+    docs: [{ token: DOC_TOKEN, type: 'docx', statistics: docStatistics({ uv: 10, pv: 20 }) }],
+    childServers: true,
   });
 
   it('runs src/server.ts on Redis and the emulator, dies to SIGKILL, and starts again on the same env', async () => {

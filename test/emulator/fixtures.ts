@@ -11,7 +11,7 @@ import type {
   MessageMention,
   MessageReceiveEvent,
 } from '../../src/feishu/events.js';
-import type { EmulatedLike, EmulatedViewer } from './feishu-emulator.js';
+import type { EmulatedDoc, EmulatedLike, EmulatedViewer } from './feishu-emulator.js';
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
@@ -267,6 +267,16 @@ function personName(index: number): { zh: string; en: string } {
 /** Avatar URLs as Feishu serves them from its image CDN. */
 function avatarUrl(): string {
   return `https://s1-imfile.feishucdn.com/static-resource/v1/v3_00${hex(2)}_${hex(4)}-${hex(2)}-${hex(2)}-${hex(2)}-${hex(6)}g~?image_size=72x72&cut_type=&quality=&format=image&sticker_format=.webp`;
+}
+
+/**
+ * A document's statistics for `addDoc`: the totals a test checks, and small fixed figures for the rest (3 likes,
+ * 1 visitor and 2 views today, no like today) unless it overrides them.
+ */
+export function docStatistics(
+  figures: Pick<EmulatedDoc['statistics'], 'uv' | 'pv'> & Partial<EmulatedDoc['statistics']>,
+): EmulatedDoc['statistics'] {
+  return { like_count: 3, uv_today: 1, pv_today: 2, like_count_today: 0, ...figures };
 }
 
 export interface PeopleOptions {
