@@ -1,6 +1,6 @@
 /** A recognised command typed the wrong way (`CommandUsageError`): what was wrong and how to write it. */
 
-import { buildCard, type Card, escapeMarkdown, greyNote, markdownDay } from './card.js';
+import { buildCard, type Card, escapeMarkdown, formatCount, greyNote, markdownDay } from './card.js';
 import { quoteUserWord } from './help-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
@@ -146,9 +146,10 @@ function detailText(input: UsageCardInput, key: string): string | undefined {
   return value === undefined || value === '' ? undefined : String(value);
 }
 
-function detailNumber(input: UsageCardInput, key: string): number | undefined {
+/** `fallback` stands in when the detail lacks `key`, e.g. the caller-wide `max`. */
+function detailNumber(input: UsageCardInput, key: string, fallback?: number): number | undefined {
   // The parser's own detail is more specific than a caller-wide default such as MAX_LINKS_PER_COMMAND.
-  const value = key === 'max' ? (input.detail?.max ?? input.max) : input.detail?.[key];
+  const value = input.detail?.[key] ?? fallback;
   const n = typeof value === 'number' ? value : Number(value);
   return value !== undefined && Number.isFinite(n) ? Math.max(1, Math.floor(n)) : undefined;
 }
@@ -179,7 +180,7 @@ function describeProblem(input: UsageCardInput): Bilingual {
             en: `${command} needs a document link, and I could not find one in your message.`,
           };
     case 'too_many_links': {
-      const max = oneLink ? 1 : (detailNumber(input, 'max') ?? 1);
+      const max = oneLink ? 1 : (detailNumber(input, 'max', input.max) ?? 1);
       if (max === 1) {
         return {
           zh: `${command} 一次只能查询一个文档，请只发送一个链接。`,
@@ -215,7 +216,7 @@ function describeProblem(input: UsageCardInput): Bilingual {
           };
     }
     case 'range_too_long': {
-      const max = detailNumber(input, 'max');
+      const max = detailNumber(input, 'max', input.max);
       const days = detailNumber(input, 'days');
       const asked: Bilingual = days ? { zh: `共 ${days} 天，`, en: ` (${days} days)` } : { zh: '', en: '' };
       return max
@@ -235,6 +236,24 @@ function describeProblem(input: UsageCardInput): Bilingual {
       return {
         zh: `${when ?? '这个日期'}还没有到${todayText.zh}，没有数据可查。请选择今天或更早的日期。`,
         en: `${when ?? 'That date'} is in the future${todayText.en}, so there is no data yet. Pick today or an earlier day.`,
+      };
+    }
+    case 'too_long': {
+      // Only the parser's own limit: the caller-wide `max` is a number of links, not of characters.
+      const max = detailNumber(input, 'max');
+      const length = detailNumber(input, 'length');
+      const sent: Bilingual = length
+        ? { zh: `（${formatCount(length)} 个字符）`, en: ` (${formatCount(length)} characters)` }
+        : { zh: '', en: '' };
+      const limit: Bilingual = max
+        ? {
+            zh: `命令最多 ${formatCount(max)} 个字符`,
+            en: `a command may be at most ${formatCount(max)} characters`,
+          }
+        : { zh: '命令不能这么长', en: 'a command cannot be that long' };
+      return {
+        zh: `这条消息太长了${sent.zh}，${limit.zh}，所以我没有读取它。请只发送命令和它的链接或参数。`,
+        en: `That message is too long${sent.en}: ${limit.en}, so I did not read it. Send just the command and its links or words.`,
       };
     }
     case 'bad_app_id':

@@ -4,6 +4,7 @@ import {
   type CommandName,
   type DigestAction,
   listCommands,
+  MAX_COMMAND_LENGTH,
   MAX_LINKS_PER_COMMAND,
   type ParseContext,
   type ParseOutcome,
@@ -641,6 +642,120 @@ describe('parseCommand: digest', () => {
     ['digest remove 1 2', '2'],
   ])('answers "%s" with too_many_args, naming the extra word', (text, extra) => {
     expect(parseText(text)).toEqual(usageOf('digest', 'too_many_args', { input: extra }));
+  });
+});
+
+/** 100 KB, near a Feishu text message's 150 KB ceiling. */
+const HOSTILE_LENGTH = 100_000;
+const SHORT_LINK = 'https://x.feishu.cn/docx/T';
+
+/**
+ * Texts that made the parser's regexes backtrack quadratically (each took seconds at 100 KB), with what they
+ * mean: the rewrite must not change that. Each is about {@link HOSTILE_LENGTH} long.
+ */
+const HOSTILE: ReadonlyArray<[string, string, ParseOutcome['kind']]> = [
+  [': × 100k', ':'.repeat(HOSTILE_LENGTH), 'unknown'],
+  ['： × 100k', '：'.repeat(HOSTILE_LENGTH), 'unknown'],
+  // `/[:：]+$/` retried from every colon of a run that does not reach the end.
+  [': × 100k then x', `${':'.repeat(HOSTILE_LENGTH)}x`, 'unknown'],
+  ['： × 100k then x', `${'：'.repeat(HOSTILE_LENGTH)}x`, 'unknown'],
+  ['stats, : × 100k, x', `stats${':'.repeat(HOSTILE_LENGTH)}x`, 'unknown'],
+  // The markdown-link label regex scanned from every `[` to the end.
+  ['[ × 100k', '['.repeat(HOSTILE_LENGTH), 'unknown'],
+  ['[a × 50k', '[a'.repeat(HOSTILE_LENGTH / 2), 'unknown'],
+  ['[a]( × 25k', '[a]('.repeat(HOSTILE_LENGTH / 4), 'unknown'],
+  ['! × 100k', '!'.repeat(HOSTILE_LENGTH), 'unknown'],
+  // `/[\p{P}\p{S}]+$/u` on the word glued in front of a link, retried from every character of the run.
+  ['! × 100k, a, link', `${'!'.repeat(HOSTILE_LENGTH)}a${SHORT_LINK}`, 'unknown'],
+  ['. × 100k, a, link', `${'.'.repeat(HOSTILE_LENGTH)}a${SHORT_LINK}`, 'unknown'],
+  ['😀 × 50k, a, link', `${'😀'.repeat(HOSTILE_LENGTH / 2)}a${SHORT_LINK}`, 'unknown'],
+  ['link then . × 100k', `stats ${SHORT_LINK}${'.'.repeat(HOSTILE_LENGTH)}`, 'command'],
+  // Not quadratic, but "did you mean" compared every letter of it with every command word.
+  ['a × 100k', 'a'.repeat(HOSTILE_LENGTH), 'unknown'],
+];
+
+/** A linear parse of 100 KB takes a few milliseconds; the quadratic ones took seconds. */
+const PARSE_BUDGET_MS = 500;
+
+/**
+ * The fastest of up to three runs, stopping at the first within budget: only a machine stalled on three runs in a
+ * row fails a linear parse, while a quadratic one is over budget every time.
+ */
+function fastestMs(run: () => unknown): number {
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 3 && fastest >= PARSE_BUDGET_MS; attempt++) {
+    const start = performance.now();
+    run();
+    fastest = Math.min(fastest, performance.now() - start);
+  }
+  return fastest;
+}
+
+describe('parseCommand: hostile input', () => {
+  // The limit is lifted so the parser reads all 100 KB: this times the parser itself, not the length check.
+  const UNLIMITED: ParseContext = { chatType: 'p2p', maxLength: Number.POSITIVE_INFINITY };
+
+  it.each(HOSTILE)('parses %s in linear time when the length limit is lifted', (_name, text, kind) => {
+    const message = extract('text', { text });
+    let outcome: ParseOutcome | undefined;
+    expect(fastestMs(() => (outcome = parseCommand(message, UNLIMITED)))).toBeLessThan(PARSE_BUDGET_MS);
+    expect(outcome?.kind).toBe(kind);
+  });
+
+  it.each(HOSTILE)('answers %s with too_long without parsing it', (_name, text) => {
+    const message = extract('text', { text });
+    let outcome: ParseOutcome | undefined;
+    expect(fastestMs(() => (outcome = parseCommand(message, P2P)))).toBeLessThan(PARSE_BUDGET_MS);
+    expect(outcome).toEqual(
+      usageOf('stats', 'too_long', { max: MAX_COMMAND_LENGTH, length: message.text.length }),
+    );
+  });
+
+  it('still reads the word and the link the rewritten scanners cut apart', () => {
+    // Trailing punctuation and symbols come off a word glued to a link, an emoji whole.
+    expect(parseText(`统计！！${DOCX}`)).toEqual(statsOf(DOCX));
+    expect(parseText(`看看😀${DOCX}`)).toEqual({ kind: 'unknown', word: '看看' });
+    expect(parseText(`😀${DOCX}`)).toEqual(statsOf(DOCX));
+    // A label runs from the first `[` before its `](http`; the scheme is matched in any case.
+    expect(parseText(`[[my doc](${DOCX})`)).toEqual(statsOf(DOCX));
+    expect(parseText('[my doc](HTTPS://x.feishu.cn/docx/T)')).toEqual(statsOf('HTTPS://x.feishu.cn/docx/T'));
+    // A `]` not followed by `(http` closes the bracket: `[a]` stays a word of its own.
+    expect(parseText(`[a] [b](${DOCX})`)).toEqual({ kind: 'unknown', word: '[a]' });
+  });
+});
+
+describe('parseCommand: an over-long command', () => {
+  /** `prefix` padded with words to exactly `length` characters. */
+  function padded(prefix: string, length: number): string {
+    return `${prefix} ${'x'.repeat(length - prefix.length - 1)}`;
+  }
+
+  it(`reads a command of exactly ${MAX_COMMAND_LENGTH} characters`, () => {
+    expect(parseText(padded(`stats ${DOCX}`, MAX_COMMAND_LENGTH))).toEqual(statsOf(DOCX));
+  });
+
+  it('answers a 5,000-character command with too_long, naming the limit and the length', () => {
+    expect(parseText(padded(`stats ${DOCX}`, 5000))).toEqual(
+      usageOf('stats', 'too_long', { max: MAX_COMMAND_LENGTH, length: 5000 }),
+    );
+  });
+
+  it('counts the text the parser would read, after mentions and extra whitespace are gone', () => {
+    const text = `@_user_1 ${padded(`stats ${DOCX}`, MAX_COMMAND_LENGTH)}    `;
+    expect(parseText(text, GROUP, [BOT_MENTION])).toEqual(statsOf(DOCX));
+  });
+
+  it.each<[string, CommandName]>([
+    ['digest add', 'digest'],
+    ['/Workplace', 'workplace'],
+    [`统计${SHORT_LINK}`, 'stats'],
+    ['订阅：', 'digest'],
+    [SHORT_LINK, 'stats'],
+    ['hello', 'stats'],
+  ])('names the command of "%s…" in the answer, or stats when there is none', (head, command) => {
+    expect(parseText(padded(head, 5000))).toEqual(
+      usageOf(command, 'too_long', { max: MAX_COMMAND_LENGTH, length: 5000 }),
+    );
   });
 });
 

@@ -63,7 +63,9 @@ export type UsageProblem =
   | 'future_date'
   | 'range_too_long'
   | 'bad_time'
-  | 'bad_index';
+  | 'bad_index'
+  /** The text is longer than {@link MAX_COMMAND_LENGTH}; `detail` carries `max` and the `length` sent. */
+  | 'too_long';
 
 export type ParseOutcome =
   | { kind: 'command'; command: Command }
@@ -72,11 +74,20 @@ export type ParseOutcome =
   | { kind: 'empty' };
 
 export const MAX_LINKS_PER_COMMAND = 5;
+/**
+ * Longest text (UTF-16 code units, after mentions are stripped and whitespace collapsed) the parser reads. A
+ * command with its five links fits in a few hundred; a Feishu text message may carry 150 KB, and reading that
+ * costs time while the event loop also has to acknowledge webhooks within 3 s.
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create
+ */
+export const MAX_COMMAND_LENGTH = 4000;
 /** `viewers` and `likes` page through one document's list; several at once would not fit one card. */
 export const MAX_LINKS_PER_LIST_COMMAND = 1;
 
 export interface ParseContext {
   chatType: 'p2p' | 'group' | string;
+  /** Longer text gets `too_long` unread; defaults to {@link MAX_COMMAND_LENGTH}. Tests raise it to time the parser. */
+  maxLength?: number;
 }
 
 interface CommandSpec {
@@ -106,10 +117,10 @@ const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-// `[label](https://…)` → ` (https://…)`: a label with spaces must not split one link into several words.
-const MARKDOWN_LINK_LABEL = /\[[^\]\n]*\]\((?=https?:\/\/)/gi;
-const ONLY_PUNCTUATION = /^[\p{P}\p{S}]*$/u;
-const TRAILING_PUNCTUATION = /[\p{P}\p{S}]+$/u;
+/** One code point, tested on a one- or two-unit slice: never run over a whole word (see `trimTrailingSymbols`). */
+const PUNCTUATION_OR_SYMBOL = /^[\p{P}\p{S}]$/u;
+/** Enough of the text to read a command word, or one glued to the start of a link, in an over-long message. */
+const HEAD_PEEK = 64;
 
 /** The registered commands and their aliases, e.g. for the help card. */
 export function listCommands(): ReadonlyArray<{ name: CommandName; aliases: readonly string[] }> {
@@ -117,7 +128,9 @@ export function listCommands(): ReadonlyArray<{ name: CommandName; aliases: read
 }
 
 export function parseCommand(message: ExtractedMessage, ctx: ParseContext): ParseOutcome {
-  const words = message.text.replace(MARKDOWN_LINK_LABEL, ' (').split(/\s+/).filter(Boolean);
+  const maxLength = ctx.maxLength ?? MAX_COMMAND_LENGTH;
+  if (message.text.length > maxLength) return tooLong(message.text, maxLength);
+  const words = dropMarkdownLinkLabels(message.text).split(/\s+/).filter(Boolean);
   const links = [...new Set(message.links)];
   const [head, ...rest] = words;
   if (head === undefined) return links.length > 0 ? runDefault(words, links, ctx) : { kind: 'empty' };
@@ -133,6 +146,49 @@ export function parseCommand(message: ExtractedMessage, ctx: ParseContext): Pars
     : { kind: 'unknown', word: split.word };
 }
 
+/**
+ * Names the command when the first word is one (`stats`, `统计https://…`), else `stats`, which a message of
+ * links runs; only the first {@link HEAD_PEEK} characters are read.
+ */
+function tooLong(text: string, max: number): ParseOutcome {
+  const head = text.slice(0, HEAD_PEEK).split(/\s/, 1)[0] ?? '';
+  const split = splitHead(head);
+  const spec = split.kind === 'word' ? findCommand(split.word) : undefined;
+  return usage(spec?.name ?? 'stats', 'too_long', { max, length: text.length });
+}
+
+/**
+ * `[label](https://…)` → ` (https://…)`: a label with spaces must not split one link into several words. What
+ * `/\[[^\]\n]*\]\((?=https?:\/\/)/g` would replace, in one pass: that regex scans from every `[` to the next `]`,
+ * so a run of `[` is quadratic. Every `[` before a `]` shares that `]`, and only the first of them can match.
+ */
+function dropMarkdownLinkLabels(text: string): string {
+  let out = '';
+  let from = 0;
+  let open = -1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charAt(i);
+    if (ch === '[') {
+      if (open < 0) open = i;
+    } else if (ch === '\n') {
+      open = -1;
+    } else if (ch === ']') {
+      if (open >= 0 && text.charAt(i + 1) === '(' && startsWithScheme(text, i + 2)) {
+        out += `${text.slice(from, open)} (`;
+        from = i + 2;
+        i++;
+      }
+      open = -1;
+    }
+  }
+  return out + text.slice(from);
+}
+
+function startsWithScheme(text: string, at: number): boolean {
+  const start = text.slice(at, at + 'https://'.length).toLowerCase();
+  return start.startsWith('https://') || start.startsWith('http://');
+}
+
 /** The closest command word (English or alias) within edit distance 2, for "did you mean". */
 export function suggestCommand(word: string): CommandName | undefined {
   const typed = canonicalize(word);
@@ -142,10 +198,12 @@ export function suggestCommand(word: string): CommandName | undefined {
   for (const spec of COMMANDS) {
     for (const term of [spec.name, ...spec.aliases]) {
       const termLength = Array.from(term).length;
-      const distance = levenshtein(typed, term.toLowerCase());
       // One- and two-letter words are too easy to reach: allow a single edit only, and never a total rewrite
       // ("x" is one edit from "h" but is not a typo of it).
       const limit = Math.min(typedLength, termLength) <= 2 ? 1 : 2;
+      // The distance is at least the difference in length: a long word is never compared letter by letter.
+      if (Math.abs(typedLength - termLength) > limit) continue;
+      const distance = levenshtein(typed, term.toLowerCase());
       if (distance > limit || distance >= Math.max(typedLength, termLength)) continue;
       if (!best || distance < best.distance) best = { name: spec.name, distance };
     }
@@ -177,7 +235,9 @@ function parseSingleLink(name: 'viewers' | 'likes', links: readonly string[]): P
 const ISO_DAY = String.raw`\d{4}-\d{2}-\d{2}`;
 const LAST_DAYS = /^(?:last\s*|最近|近)?(\d{1,4})\s*(?:d|days?|天)$/i;
 // Separators people use between two dates, including the en dash our own range labels print.
-const BETWEEN = new RegExp(`^(${ISO_DAY})\\s*(?:~|～|\\.\\.|至|到|–|—|-|\\s)\\s*(${ISO_DAY})$`);
+// Spaces are a separator of their own rather than one of the list inside `\s*…\s*`: `\s*\s\s*` splits a run of
+// spaces in quadratically many ways before the second date fails.
+const BETWEEN = new RegExp(`^(${ISO_DAY})(?:\\s*(?:~|～|\\.\\.|至|到|–|—|-)\\s*|\\s+)(${ISO_DAY})$`);
 const THIS_WEEK = new Set(['this-week', 'this_week', 'thisweek', 'this week', '本周', '这周']);
 const LAST_MONTH = new Set(['last-month', 'last_month', 'lastmonth', 'last month', '上月', '上个月']);
 
@@ -445,8 +505,27 @@ function splitHead(head: string): { kind: 'link' } | { kind: 'word'; word: strin
   const prefix = head.slice(0, first.start);
   const glued = head.slice(first.start);
   if (findCommand(prefix)) return { kind: 'word', word: prefix, glued };
-  if (ONLY_PUNCTUATION.test(prefix)) return { kind: 'link' };
-  return { kind: 'word', word: prefix.replace(TRAILING_PUNCTUATION, '') || prefix, glued };
+  const word = trimTrailingSymbols(prefix);
+  return word === '' ? { kind: 'link' } : { kind: 'word', word, glued };
+}
+
+/**
+ * `word` without the punctuation and symbols at its end (`统计：`, `see!!`). A loop from the end, not
+ * `/[\p{P}\p{S}]+$/u`: that regex is retried from every character of a long run and goes quadratic.
+ */
+function trimTrailingSymbols(word: string): string {
+  let end = word.length;
+  while (end > 0) {
+    // A symbol such as an emoji is two code units; step over the pair so the test sees the whole code point.
+    const width = end >= 2 && isSurrogatePair(word.charCodeAt(end - 2), word.charCodeAt(end - 1)) ? 2 : 1;
+    if (!PUNCTUATION_OR_SYMBOL.test(word.slice(end - width, end))) break;
+    end -= width;
+  }
+  return word.slice(0, end);
+}
+
+function isSurrogatePair(high: number, low: number): boolean {
+  return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
 }
 
 function findCommand(word: string): CommandSpec | undefined {
@@ -457,12 +536,15 @@ function findCommand(word: string): CommandSpec | undefined {
   );
 }
 
-/** Case-insensitive, with an optional leading `/` (slash-command habit) and a trailing colon ignored. */
+/**
+ * Case-insensitive, with an optional leading `/` (slash-command habit) and trailing colons ignored. A loop, not
+ * `/[:：]+$/`, which is retried from every colon of a long run that ends in something else: quadratic.
+ */
 function canonicalize(word: string): string {
-  return word
-    .replace(/^[/／]/, '')
-    .replace(/[:：]+$/, '')
-    .toLowerCase();
+  const start = word.startsWith('/') || word.startsWith('／') ? 1 : 0;
+  let end = word.length;
+  while (end > start && (word.charAt(end - 1) === ':' || word.charAt(end - 1) === '：')) end--;
+  return word.slice(start, end).toLowerCase();
 }
 
 /** Plain Levenshtein distance over code points (so CJK aliases count one edit per character). */
