@@ -25,7 +25,11 @@ export type ErrorCardInput =
       feishuCode: number;
       /** A later try may succeed (orange) or something must change first (red): the code table decides. */
       retryable: boolean;
-      feishuMsg?: string;
+      /**
+       * The scopes a 99991672 names (already checked to look like scopes): the one part of Feishu's message a
+       * card shows. Never Feishu's message itself: an upstream may echo anything into it, secrets included.
+       */
+      scopes?: readonly string[];
       endpoint?: string;
       logId?: string;
       docUrl?: string;
@@ -33,6 +37,10 @@ export type ErrorCardInput =
   | { kind: 'not_document'; url: string; what: string }
   | { kind: 'not_feishu_link'; url: string }
   | { kind: 'timeout' }
+  /** No connection at all (refused, reset, DNS). */
+  | { kind: 'unreachable' }
+  /** An HTTP error without a Feishu body: a gateway or proxy in between, or Feishu itself failing. */
+  | { kind: 'server_error'; httpStatus: number }
   /** Feishu answered, but not in the documented shape: a bug to report, not something to retry. */
   | { kind: 'unexpected_response'; endpoint: string; logId?: string }
   /** A document type Feishu's statistics do not cover (slides). */
@@ -64,19 +72,13 @@ function describeWhat(what: string): Bilingual {
   return { zh: quoted, en: quoted };
 }
 
-function unknownCodeExplanation(code: number, msg: string | undefined): FeishuCodeExplanation {
-  const said = msg ? quoteUntrusted(msg) : '';
+function unknownCodeExplanation(code: number): FeishuCodeExplanation {
   return {
     title: { zh: '飞书接口返回错误', en: 'Feishu returned an error' },
-    meaning: said
-      ? {
-          zh: `飞书返回了本机器人无法识别的错误码 ${code}：“${said}”。`,
-          en: `Feishu answered with error code ${code}, which this bot does not recognise: “${said}”.`,
-        }
-      : {
-          zh: `飞书返回了本机器人无法识别的错误码 ${code}。`,
-          en: `Feishu answered with error code ${code}, which this bot does not recognise.`,
-        },
+    meaning: {
+      zh: `飞书返回了本机器人无法识别的错误码 ${code}。`,
+      en: `Feishu answered with error code ${code}, which this bot does not recognise.`,
+    },
     fix: {
       zh: '请稍后重试。若持续失败，请将下方的错误码和 Log ID 发给管理员或飞书技术支持。',
       en: 'Try again later. If it keeps failing, send the code and log ID below to your admin or Feishu support.',
@@ -88,7 +90,7 @@ interface ErrorView {
   explanation: FeishuCodeExplanation;
   /** Orange when a later try may help, red when something must change first. */
   retryable: boolean;
-  /** Extra grey line, e.g. Feishu's own message for a known code. */
+  /** Extra grey line, e.g. the scopes a 99991672 names. */
   detail?: Bilingual;
   footer?: Bilingual;
   docUrl?: string;
@@ -102,7 +104,7 @@ const BOT_BUG_FIX: Bilingual = {
 
 function viewFeishuError(input: Extract<ErrorCardInput, { kind: 'feishu' }>): ErrorView {
   const known = explainFeishuCode(input.feishuCode);
-  const explanation = known ?? unknownCodeExplanation(input.feishuCode, input.feishuMsg);
+  const explanation = known ?? unknownCodeExplanation(input.feishuCode);
   const zh = [`错误码 ${input.feishuCode}`];
   const en = [`Code ${input.feishuCode}`];
   if (input.endpoint) {
@@ -119,10 +121,9 @@ function viewFeishuError(input: Extract<ErrorCardInput, { kind: 'feishu' }>): Er
     footer: { zh: zh.join(' · '), en: en.join(' · ') },
     summaryPrefix: String(input.feishuCode),
   };
-  // 99991672's message names the missing scope, so a known code still shows what Feishu said.
-  if (known && input.feishuMsg) {
-    const said = quoteUntrusted(input.feishuMsg);
-    view.detail = { zh: `飞书提示：“${said}”`, en: `Feishu says: “${said}”` };
+  if (input.scopes?.length) {
+    const names = input.scopes.map((scope) => `\`${quoteUntrusted(scope, 120)}\``).join(', ');
+    view.detail = { zh: `飞书提示缺少的权限：${names}`, en: `Scopes Feishu asks for: ${names}` };
   }
   if (input.docUrl && isWebUrl(input.docUrl)) view.docUrl = input.docUrl;
   return view;
@@ -201,6 +202,39 @@ function viewError(input: ErrorCardInput): ErrorView {
         },
         retryable: true,
       };
+    case 'unreachable':
+      return {
+        explanation: {
+          title: { zh: '无法连接飞书', en: 'Could not reach Feishu' },
+          meaning: {
+            zh: '机器人连接飞书开放平台失败（连接被拒绝、中断或域名无法解析）。',
+            en: 'The bot could not connect to the Feishu Open Platform (refused, reset, or the name did not resolve).',
+          },
+          fix: {
+            zh: '请稍后重试。若持续失败，请管理员检查机器人所在网络能否访问飞书开放平台，以及 `FEISHU_DOMAIN` 配置。',
+            en: "Try again in a minute. If it keeps failing, an admin should check that the bot's network reaches the Feishu Open Platform, and `FEISHU_DOMAIN`.",
+          },
+        },
+        retryable: true,
+      };
+    case 'server_error': {
+      const status = String(Math.trunc(input.httpStatus));
+      return {
+        explanation: {
+          title: { zh: '飞书服务端错误', en: 'Feishu server error' },
+          meaning: {
+            zh: `请求飞书时收到 HTTP ${status}，但没有飞书的错误信息：可能是飞书或中间的网关暂时故障。`,
+            en: `Feishu's side answered HTTP ${status} without a Feishu error: Feishu or a gateway in between is failing for now.`,
+          },
+          fix: {
+            zh: '请稍后重试。若持续失败，请将下方的状态码发给管理员。',
+            en: 'Try again in a few minutes. If it keeps failing, send the status below to your admin.',
+          },
+        },
+        retryable: true,
+        footer: { zh: `HTTP ${status}`, en: `HTTP ${status}` },
+      };
+    }
     case 'unexpected_response': {
       const parts = [quoteUntrusted(input.endpoint, 80)];
       if (input.logId) parts.push(`Log ID ${quoteUntrusted(input.logId, 100)}`);

@@ -415,7 +415,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: FORBIDDEN_RESPONSE.code,
       retryable: retryableCode(FORBIDDEN_RESPONSE.code),
-      feishuMsg: FORBIDDEN_RESPONSE.msg,
       endpoint: 'drive.v1.fileStatistics.get',
       logId: '202407271429010A8B3C4D5E6F708192',
       docUrl: 'https://sample.feishu.cn/docx/doccnfYZzTlvXqZIGTdAHKabcef',
@@ -427,7 +426,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 1069604,
       retryable: retryableCode(1069604),
-      feishuMsg: 'document not found',
     }),
   ],
   [
@@ -436,7 +434,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 1069602,
       retryable: retryableCode(1069602),
-      feishuMsg: 'param error',
     }),
   ],
   [
@@ -445,8 +442,7 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 99991672,
       retryable: retryableCode(99991672),
-      feishuMsg:
-        'Access denied. One of the following scopes is required: [drive:drive.metadata:readonly, drive:drive:readonly].',
+      scopes: ['drive:drive.metadata:readonly', 'drive:drive:readonly'],
       logId: '20240727142901A8B3',
     }),
   ],
@@ -456,7 +452,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 1234567,
       retryable: retryableCode(1234567),
-      feishuMsg: 'something odd',
       logId: '20240727LOGID42',
     }),
   ],
@@ -570,7 +565,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 211011,
       retryable: retryableCode(211011),
-      feishuMsg: 'data not found',
     }),
   ],
   [
@@ -579,7 +573,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 211004,
       retryable: retryableCode(211004),
-      feishuMsg: 'no authority for quota limit',
     }),
   ],
   [
@@ -588,7 +581,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 1063002,
       retryable: retryableCode(1063002),
-      feishuMsg: 'Permission denied',
     }),
   ],
   [
@@ -597,7 +589,6 @@ const CARDS: Array<[string, Card]> = [
       kind: 'feishu',
       feishuCode: 1061004,
       retryable: retryableCode(1061004),
-      feishuMsg: 'no file permission',
     }),
   ],
   [
@@ -919,6 +910,27 @@ describe('buildUsageCard', () => {
     expect(markdownText(card, 'en_us')).toContain('could not run `stats` as written');
     expect(exampleLines(card)).toHaveLength(2);
   });
+
+  it("says how long a command may be for too_long, never the caller's link maximum", () => {
+    // bot.ts passes max: MAX_LINKS_PER_COMMAND (5) for every usage outcome; the limit comes in detail.max.
+    const card = buildUsageCard({
+      command: 'stats',
+      problem: 'too_long',
+      max: 5,
+      detail: { max: 4000, length: 100_000 },
+    });
+    expect(markdownText(card, 'en_us')).toContain(
+      'too long (100,000 characters): a command may be at most 4,000 characters',
+    );
+    expect(markdownText(card, 'zh_cn')).toContain('（100,000 个字符），命令最多 4,000 个字符');
+    expect(exampleLines(card)).toHaveLength(2);
+    const withoutLimit = markdownText(
+      buildUsageCard({ command: 'stats', problem: 'too_long', max: 5 }),
+      'en_us',
+    );
+    expect(withoutLimit).toContain('a command cannot be that long');
+    expect(withoutLimit).not.toContain('5 characters');
+  });
 });
 
 describe('buildErrorCard', () => {
@@ -927,7 +939,6 @@ describe('buildErrorCard', () => {
       kind: 'feishu',
       feishuCode: 1069603,
       retryable: retryableCode(1069603),
-      feishuMsg: 'forbidden',
     });
     const fix = byElementId(card, 'err_fix');
     expect(textOf(fix, 'en_us')).toContain('"Add document app"');
@@ -949,29 +960,30 @@ describe('buildErrorCard', () => {
     ).toBe(template);
   });
 
-  it("points 99991672 at the developer console and shows Feishu's message naming the scope", () => {
+  it('points 99991672 at the developer console and names the scopes Feishu asks for', () => {
     const card = buildErrorCard({
       kind: 'feishu',
       feishuCode: 99991672,
       retryable: retryableCode(99991672),
-      feishuMsg: 'Access denied. One of the following scopes is required: [drive:drive:readonly].',
+      scopes: ['drive:drive:readonly'],
     });
     expect(markdownText(card, 'en_us')).toContain('Permissions & Scopes');
-    expect(decodeEntities(markdownText(card, 'en_us'))).toContain('[drive:drive:readonly]');
+    expect(decodeEntities(markdownText(card, 'en_us'))).toContain(
+      'Scopes Feishu asks for: `drive:drive:readonly`',
+    );
   });
 
-  it('shows the code, message and log ID for a code it does not know', () => {
+  it("shows the code and log ID for a code it does not know, never Feishu's message", () => {
     const card = buildErrorCard({
       kind: 'feishu',
       feishuCode: 1234567,
       retryable: retryableCode(1234567),
-      feishuMsg: 'something odd',
       logId: '20240727LOGID42',
     });
     for (const locale of ['zh_cn', 'en_us'] as const) {
       const text = markdownText(card, locale);
       expect(text).toContain('1234567');
-      expect(text).toContain('something odd');
+      expect(text).not.toContain('something odd');
       expect(textOf(byElementId(card, 'err_footer'), locale)).toContain('20240727LOGID42');
     }
   });
@@ -994,10 +1006,7 @@ describe('buildErrorCard', () => {
       { kind: 'not_document', url: `https://sample.feishu.cn/drive/folder/x?q=${INJECTION}`, what: 'folder' },
     ],
     ['not_feishu_link', { kind: 'not_feishu_link', url: `https://evil.example/${INJECTION}` }],
-    [
-      'feishu message',
-      { kind: 'feishu', feishuCode: 1234567, retryable: retryableCode(1234567), feishuMsg: INJECTION },
-    ],
+    ['feishu scopes', { kind: 'feishu', feishuCode: 99991672, retryable: false, scopes: [INJECTION] }],
   ])('escapes untrusted text in the %s card', (_name, input) => {
     const card = buildErrorCard(input);
     for (const locale of ['zh_cn', 'en_us'] as const) {
@@ -1517,7 +1526,6 @@ describe('error card for issue 3', () => {
       kind: 'feishu',
       feishuCode: 211011,
       retryable: retryableCode(211011),
-      feishuMsg: 'data not found',
     });
     expect(textOf(byElementId(card, 'err_meaning'), 'en_us')).toContain(
       "No data yet — Feishu publishes the previous day's usage around 10:00",

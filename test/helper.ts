@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type App, buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { type LogLevel, loadConfig } from '../src/config.js';
 import type { EventEnvelope } from '../src/feishu/events.js';
 import type { RateLimitTable } from '../src/feishu/rate-limits.js';
 import { createLogger } from '../src/logger.js';
@@ -58,6 +58,8 @@ export async function startTestBot(opts: {
   cardDeadlineMs?: number;
   /** Digest scheduler interval; tests use a fraction of a second instead of a minute. */
   digestTickMs?: number;
+  /** Default `debug`; the secrets test runs every level. */
+  logLevel?: LogLevel;
 }): Promise<TestBot> {
   const { emulator } = opts;
   const config = loadConfig({
@@ -71,7 +73,7 @@ export async function startTestBot(opts: {
     ...opts.env,
   });
   const logs = new LogCapture();
-  const logger = createLogger({ level: 'debug', destination: logs });
+  const logger = createLogger({ level: opts.logLevel ?? 'debug', destination: logs });
   const app = await buildApp(config, {
     logger,
     ...(opts.store ? { store: opts.store } : {}),

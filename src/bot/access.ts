@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { FeishuClient } from '../feishu/client.js';
-import { FeishuApiError } from '../feishu/errors.js';
+import { FeishuApiError, missingScopes } from '../feishu/errors.js';
 import type { DocRef, PermissionMember } from '../feishu/types.js';
 import type { JsonCache } from '../store/cache.js';
 
@@ -67,7 +67,7 @@ export class AccessPolicy {
         return {
           allowed: false,
           reason: 'missing_scope',
-          scope: scopeFromMessage(err.feishuMsg) ?? MEMBERS_SCOPE_HINT,
+          scope: missingScopes(err.feishuMsg)[0] ?? MEMBERS_SCOPE_HINT,
         };
       }
       this.log.warn({ err }, 'cannot check document members; denying');
@@ -93,14 +93,4 @@ export class AccessPolicy {
       return undefined;
     }
   }
-}
-
-/** 99991672 messages name the scopes, e.g. "Access denied. One of the following scopes is required: [a, b]". */
-export function scopeFromMessage(msg: string): string | undefined {
-  const list = /\[([^\]]+)\]/.exec(msg)?.[1];
-  const first = list
-    ?.split(/[,\s]+/)
-    .map((s) => s.trim())
-    .find(Boolean);
-  return first && /^[a-z_]+(:[\w.:-]+)+$/i.test(first) ? first : undefined;
 }

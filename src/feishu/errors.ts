@@ -40,3 +40,23 @@ export class FeishuUnexpectedResponseError extends BotError {
     super(`${endpoint} answered without ${missing}`);
   }
 }
+
+/** A scope as Feishu names one: `docs:permission.member:readonly`, `drive:file.like:readonly`, … */
+const SCOPE_NAME = /^[a-z][a-z_]{0,40}:[\w.:-]{1,120}$/i;
+
+/**
+ * The scopes a 99991672 message names, e.g. "Access denied. One of the following scopes is required: [a, b]".
+ * The only part of Feishu's own words a card may show: each is checked to look like a scope, so an upstream that
+ * echoes text cannot smuggle anything else through. Linear: one bracket pair, found with indexOf.
+ */
+export function missingScopes(msg: string): string[] {
+  const open = msg.indexOf('[');
+  const close = open < 0 ? -1 : msg.indexOf(']', open + 1);
+  if (close < 0) return [];
+  return msg
+    .slice(open + 1, close)
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => SCOPE_NAME.test(part))
+    .slice(0, 5);
+}

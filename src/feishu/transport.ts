@@ -12,6 +12,7 @@ import {
   toPlainHeaders,
 } from './http.js';
 import type { RateLimiter } from './rate-limits.js';
+import { createScrubber, type Scrubber } from './scrub.js';
 import { createSdkLogger } from './sdk-logger.js';
 
 export interface TransportOptions {
@@ -31,6 +32,11 @@ export interface TransportOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Asked before every HTTP attempt (retries included, the token request excluded); none = no client-side limit. */
   rateLimiter?: RateLimiter;
+  /**
+   * Other configured secrets (encrypt key, verification token) to scrub from upstream text, besides the app
+   * secret and the live tenant token, which the transport knows itself.
+   */
+  redact?: readonly (string | undefined)[];
 }
 
 /** Endpoint name on errors raised while fetching the tenant access token. */
@@ -92,8 +98,12 @@ function describeTransportFailure(error: AxiosError): string {
 /** The SDK reports an HTTP-200 token refusal only as this message (TokenManager.requestToken). */
 const SDK_TOKEN_ERROR = /^failed to get \w+, code: (-?\d+), msg: (.*)$/s;
 
-/** Only Feishu's own code, msg, status and log id survive: never the request config, headers or tokens. */
-function toFeishuApiError(endpoint: string, error: unknown): FeishuApiError | undefined {
+/**
+ * Only Feishu's own code, msg, status and log id survive: never the request config, headers or tokens. `msg` is
+ * scrubbed here, once, so neither the error's message, its stack, a log line nor a card can carry what an
+ * upstream echoed back.
+ */
+function toFeishuApiError(endpoint: string, error: unknown, scrub: Scrubber): FeishuApiError | undefined {
   if (error instanceof FeishuApiError) return error;
   if (isAxiosError(error)) {
     // A token fetch the SDK started by itself (cache expired mid-flight) fails at the auth endpoint.
@@ -104,7 +114,7 @@ function toFeishuApiError(endpoint: string, error: unknown): FeishuApiError | un
       return new FeishuApiError(
         name,
         body.code,
-        body.msg ?? '',
+        scrub(body.msg ?? ''),
         error.response?.status,
         readLogId(headers, body),
       );
@@ -119,7 +129,12 @@ function toFeishuApiError(endpoint: string, error: unknown): FeishuApiError | un
   }
   const tokenRefusal = error instanceof Error ? SDK_TOKEN_ERROR.exec(error.message) : null;
   if (tokenRefusal) {
-    return new FeishuApiError(TENANT_TOKEN_ENDPOINT, Number(tokenRefusal[1]), tokenRefusal[2] ?? '', 200);
+    return new FeishuApiError(
+      TENANT_TOKEN_ENDPOINT,
+      Number(tokenRefusal[1]),
+      scrub(tokenRefusal[2] ?? ''),
+      200,
+    );
   }
   return undefined;
 }
@@ -168,6 +183,13 @@ class TokenCache {
     return entry.value;
   }
 
+  /** Every string held (the tenant token), for the scrubber. */
+  *values(): Iterable<string> {
+    for (const entries of this.#namespaces.values()) {
+      for (const { value } of entries.values()) if (typeof value === 'string') yield value;
+    }
+  }
+
   deleteUnlessRenewed(key: unknown, namespace: string, seenGeneration: number): void {
     if (this.generation === seenGeneration) this.#namespaces.get(namespace)?.delete(key);
   }
@@ -188,6 +210,7 @@ export class FeishuTransport {
   readonly #rateLimiter: RateLimiter | undefined;
   readonly #http: ReturnType<typeof createHttpInstance>;
   readonly #tokens = new TokenCache();
+  readonly #scrub: Scrubber;
   /** `tokenManager` is typed `any` in the SDK; this is the one method used. */
   readonly #tokenManager: { getTenantAccessToken(): Promise<unknown> };
   #warmUp: Promise<void> | undefined;
@@ -199,6 +222,7 @@ export class FeishuTransport {
     this.#callBudgetMs = opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS;
     this.#rateLimiter = opts.rateLimiter;
     this.#http = createHttpInstance({ timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    this.#scrub = createScrubber([opts.appSecret, ...(opts.redact ?? [])], () => this.#tokens.values());
     this.sdk = new lark.Client({
       appId: opts.appId,
       appSecret: opts.appSecret,
@@ -207,7 +231,7 @@ export class FeishuTransport {
       // Axios types say calls resolve to responses; the interceptor makes them resolve to bodies, as HttpInstance says.
       httpInstance: this.#http as unknown as lark.HttpInstance,
       cache: this.#tokens,
-      logger: createSdkLogger(opts.logger),
+      logger: createSdkLogger(opts.logger, this.#scrub),
       // Everything reaches createSdkLogger, which maps levels and asks pino whether they are enabled.
       loggerLevel: lark.LoggerLevel.trace,
     });
@@ -280,7 +304,7 @@ export class FeishuTransport {
       .then(
         () => undefined,
         (error: unknown) => {
-          throw toFeishuApiError(TENANT_TOKEN_ENDPOINT, error) ?? error;
+          throw toFeishuApiError(TENANT_TOKEN_ENDPOINT, error, this.#scrub) ?? error;
         },
       )
       .finally(() => {
@@ -290,7 +314,7 @@ export class FeishuTransport {
   }
 
   #failure<T>(endpoint: string, error: unknown, tokenGeneration: number): Outcome<T> {
-    const apiError = toFeishuApiError(endpoint, error);
+    const apiError = toFeishuApiError(endpoint, error, this.#scrub);
     if (!apiError) throw error;
     const headers =
       isAxiosError(error) && error.response ? toPlainHeaders(error.response.headers) : undefined;
@@ -318,7 +342,8 @@ export class FeishuTransport {
       // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).
       if (isFeishuBody(body) && body.code !== 0) {
         const headers = readResponseHeaders(body);
-        const error = new FeishuApiError(endpoint, body.code, body.msg ?? '', 200, readLogId(headers, body));
+        const msg = this.#scrub(body.msg ?? '');
+        const error = new FeishuApiError(endpoint, body.code, msg, 200, readLogId(headers, body));
         return { ok: false, error, headers, tokenGeneration };
       }
       return { ok: true, body };

@@ -7,6 +7,7 @@ import { createRateLimiter, type RateLimitTable } from '../feishu/rate-limits.js
 import { Metrics } from '../metrics.js';
 import { JsonCache } from '../store/cache.js';
 import { createStore } from '../store/create-store.js';
+import { checkRedisSettings } from '../store/redis-settings.js';
 import { RedisStore } from '../store/redis-store.js';
 import type { Store } from '../store/store.js';
 
@@ -54,6 +55,8 @@ export const storePlugin = fp<{ store?: Store }>(
       new JsonCache(store, { lockTtlMs, logger: rootLogger(app).child({ component: 'cache' }) }),
     );
     if (!opts.store) app.addHook('onClose', async () => store.close());
+    // Once per start, on the Redis this process opened from REDIS_URL: warn if it would lose acknowledged work.
+    if (!opts.store && store instanceof RedisStore) await checkRedisSettings(store.client, app.log);
   },
   { name: 'store', dependencies: ['config'] },
 );
@@ -61,7 +64,7 @@ export const storePlugin = fp<{ store?: Store }>(
 /** The Feishu Open Platform client (token cache, retries, shared rate limits, redacting logger). */
 export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTable }>(
   async (app, opts) => {
-    const { appId, appSecret, domain } = app.config.feishu;
+    const { appId, appSecret, domain, encryptKey, verificationToken } = app.config.feishu;
     const logger = rootLogger(app).child({ component: 'feishu' });
     // With Redis every replica draws from one budget per endpoint; in memory the budget is this process's.
     const rateLimiter = createRateLimiter({
@@ -69,7 +72,17 @@ export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTa
       ...(opts.rateLimits ? { table: opts.rateLimits } : {}),
       logger,
     });
-    const feishu = opts.feishu ?? createFeishuClient({ appId, appSecret, domain, logger, rateLimiter });
+    const feishu =
+      opts.feishu ??
+      createFeishuClient({
+        appId,
+        appSecret,
+        domain,
+        logger,
+        rateLimiter,
+        // Scrubbed from anything Feishu (or something in between) echoes back, with the app secret and token.
+        redact: [encryptKey, verificationToken],
+      });
     app.decorate('feishu', feishu);
     if (!opts.feishu) app.addHook('onClose', async () => feishu.close());
   },

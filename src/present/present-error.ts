@@ -17,7 +17,12 @@ import {
   UnsupportedDocumentError,
 } from '../errors.js';
 import { classifyFeishuError, isTransient } from '../feishu/codes.js';
-import { FeishuApiError, FeishuUnexpectedResponseError, TRANSPORT_FAILURE } from '../feishu/errors.js';
+import {
+  FeishuApiError,
+  FeishuUnexpectedResponseError,
+  missingScopes,
+  TRANSPORT_FAILURE,
+} from '../feishu/errors.js';
 
 /** Where an error is being handled: a queued job that will run again, or the last chance to tell the user. */
 export interface RetryPolicy {
@@ -97,14 +102,23 @@ function understandFeishu(err: FeishuApiError, log: Logger, context: PresentCont
   };
   if (err.feishuCode === TRANSPORT_FAILURE) {
     log.warn(fields, 'Feishu unreachable or timed out');
+    // Said as it happened: an HTTP error page from something in between is not a timeout, nor is a refusal.
+    const input: ErrorCardInput =
+      err.httpStatus !== undefined
+        ? { kind: 'server_error', httpStatus: err.httpStatus }
+        : err.feishuMsg === 'timeout'
+          ? { kind: 'timeout' }
+          : { kind: 'unreachable' };
     const explained = explainFeishuCode(TRANSPORT_FAILURE);
     return {
-      card: () => buildErrorCard({ kind: 'timeout' }),
+      card: () => buildErrorCard(input),
       short: explained?.title ?? { zh: '无法连接飞书', en: 'Could not reach Feishu' },
       line: NO_FIGURES_TODAY,
     };
   }
   const known = explainFeishuCode(err.feishuCode);
+  // Feishu's message is never shown (an upstream may echo anything into it), only the scopes a 99991672 names.
+  const scopes = missingScopes(err.feishuMsg);
   // Known codes are the user's to fix (permissions, links): warn. Unknown ones may be ours: error.
   if (known) log.warn(fields, 'Feishu API error');
   else log.error(fields, 'unexpected Feishu API error');
@@ -113,7 +127,7 @@ function understandFeishu(err: FeishuApiError, log: Logger, context: PresentCont
     feishuCode: err.feishuCode,
     // An unknown code's words say "try again later": nothing is known that a person could change first.
     retryable: known ? isTransient(err) : true,
-    feishuMsg: err.feishuMsg,
+    ...(scopes.length ? { scopes } : {}),
     endpoint: err.endpoint,
     ...(err.logId ? { logId: err.logId } : {}),
     ...(context.docUrl ? { docUrl: context.docUrl } : {}),

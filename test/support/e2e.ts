@@ -8,6 +8,7 @@
  * - `useEmulator(opts)`: only the emulator, for files that start their bots (or child servers) per test.
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { LogLevel } from '../../src/config.js';
 import type { RateLimitTable } from '../../src/feishu/rate-limits.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -47,6 +48,8 @@ export interface E2eOptions extends EmulatorSetup {
   cardDeadlineMs?: number;
   /** Digest scheduler interval; tests use a fraction of a second instead of a minute. */
   digestTickMs?: number;
+  /** The bot's log level; default `debug`. */
+  logLevel?: LogLevel;
 }
 
 export interface E2e extends TestBot {
@@ -92,6 +95,7 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
       ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
       ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
+      ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
     });
     closers.unshift(() => bot.close());
     return { ...bot, emulator, close: () => closeInOrder(closers) };
