@@ -8,7 +8,8 @@ module.exports = {
     {
       name: 'no-circular-modules',
       severity: 'error',
-      comment: 'Modules that import each other (value imports): one of them holds code that belongs lower down.',
+      comment:
+        'Modules that import each other (value imports): one of them holds code that belongs lower down.',
       scope: 'folder',
       from: {},
       to: { circular: true },

@@ -28,8 +28,10 @@ export interface DigestRunResult {
   /** `POST /im/v1/messages` requests, refused ones included. */
   sendCalls: number;
   statisticsCalls: number;
-  /** Calls the emulator's rate limits refused. */
+  /** Calls the emulator's rate limits refused, on any endpoint. */
   refused: number;
+  /** Of those, sends (`POST /im/v1/messages`). */
+  refusedSends: number;
   /** From moving the clock past the digest time until the last digest arrived. */
   elapsedMs: number;
   /** The least time the send limit allows for all digests. */
@@ -82,6 +84,7 @@ export async function runDigestAtScale(redisUrl: string): Promise<DigestRunResul
         sendCalls: emulator.callsTo('POST', '/im/v1/messages').length,
         statisticsCalls: emulator.callsTo('GET', /\/statistics$/).length,
         refused: emulator.rateLimitedCount(),
+        refusedSends: emulator.rateLimitedCount('POST', '/im/v1/messages'),
         elapsedMs,
         floorMs: (chats / sendLimitPerSecond) * 1000,
       };
