@@ -68,8 +68,8 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     },
     example: { zh: `\`访问记录 ${EXAMPLE_DOC}\``, en: `\`viewers ${EXAMPLE_DOC}\`` },
     needs: {
-      zh: '`drive:file:view_record:readonly`（显示姓名还需 `contact:user.base:readonly`），以及与「统计」相同的文档应用授权。',
-      en: '`drive:file:view_record:readonly` (plus `contact:user.base:readonly` for names), and the same document-app grant as `stats`.',
+      zh: '`drive:file:view_record:readonly`（显示姓名还需 `contact:user.base:readonly`；在单聊中原地翻页还需 `im:chat:readonly`），以及与「统计」相同的文档应用授权。',
+      en: '`drive:file:view_record:readonly` (plus `contact:user.base:readonly` for names, and `im:chat:readonly` to page in place in a private chat), and the same document-app grant as `stats`.',
     },
     who: {
       zh: '访问记录会列出具体的人，只有文档所有者、对文档有「可管理」权限的人和机器人管理员可以查看；在群里查询时结果会私聊发给你。',
@@ -85,8 +85,8 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     },
     example: { zh: `\`点赞 ${EXAMPLE_DOC}\``, en: `\`likes ${EXAMPLE_DOC}\`` },
     needs: {
-      zh: '`drive:file.like:readonly`（显示姓名还需 `contact:user.base:readonly`），以及与「统计」相同的文档应用授权。',
-      en: '`drive:file.like:readonly` (plus `contact:user.base:readonly` for names), and the same document-app grant as `stats`.',
+      zh: '`drive:file.like:readonly`（显示姓名还需 `contact:user.base:readonly`；在单聊中原地翻页还需 `im:chat:readonly`），以及与「统计」相同的文档应用授权。',
+      en: '`drive:file.like:readonly` (plus `contact:user.base:readonly` for names, and `im:chat:readonly` to page in place in a private chat), and the same document-app grant as `stats`.',
     },
     who: {
       zh: '与「访问记录」相同：文档所有者、有「可管理」权限的人和机器人管理员。',
@@ -139,8 +139,8 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     },
     example: { zh: `\`订阅 添加 ${EXAMPLE_DOC}\``, en: `\`digest add ${EXAMPLE_DOC}\`` },
     needs: {
-      zh: '文档与「统计」相同（应用权限和文档应用授权）；工作台和应用分别与「工作台」「应用」相同。',
-      en: 'for documents, the same scope and document-app grant as `stats`; for the workplace and apps, the scopes of `workplace` and `app`.',
+      zh: '文档与「统计」相同（应用权限和文档应用授权）；工作台和应用分别与「工作台」「应用」相同；在群里核实群主和群管理员需 `im:chat:readonly`。',
+      en: "for documents, the same scope and document-app grant as `stats`; for the workplace and apps, the scopes of `workplace` and `app`; `im:chat:readonly` to recognise a group's owner and managers.",
     },
     who: {
       zh: '任何人都可以订阅文档；添加工作台或应用：🔒 仅机器人管理员（BOT_ADMINS）。',

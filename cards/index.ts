@@ -35,6 +35,13 @@ export {
   MAX_DIGEST_CHARTS,
   sparkline,
 } from './digest-card.js';
+export {
+  buildDigestPermissionCard,
+  type DigestChange,
+  type DigestPermissionCardInput,
+  digestScheduleRule,
+  TENANT_ITEM_RULE,
+} from './digest-permission-card.js';
 export { buildErrorCard, type ErrorCardInput } from './error-card.js';
 export { EXPLAINED_FEISHU_CODES, explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
 export { buildHelpCard, type HelpCardInput } from './help-card.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Bilingual, buildToast, type Card, type Toast } from '../../cards/index.js';
+import { type Bilingual, buildToast, type Card, TENANT_ITEM_RULE, type Toast } from '../../cards/index.js';
 import { LIKEABLE_TYPES, type PeopleKind } from '../data/documents.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { CardActionEvent, EventEnvelope } from '../feishu/events.js';
@@ -48,7 +48,21 @@ export class CardActions {
         zh: '这张卡片已过期，请重新发送命令。',
       });
     }
-    if (!(await claimDelivery(this.deps.store, { eventId }))) {
+    let first: boolean;
+    try {
+      first = await claimDelivery(this.deps.store, { eventId });
+    } catch (err) {
+      // The store (Redis) is unreachable, so the click cannot be claimed. A 5xx would only show the clicker
+      // Feishu's generic failure; answer 200 with what happened and that another click will do (the event route
+      // answers 503 for the same reason, so Feishu delivers again). Nothing ran, so nothing can run twice.
+      this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'unavailable' });
+      log.warn({ err }, 'card action not claimed: store unavailable');
+      return toast('error', {
+        en: 'The bot cannot take clicks right now. Try again in a moment.',
+        zh: '机器人暂时无法处理点击，请稍后再试。',
+      });
+    }
+    if (!first) {
       this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'duplicate' });
       return {};
     }
@@ -75,7 +89,10 @@ export class CardActions {
         // The chat comes from Feishu's callback context, not from the button: a copied value cannot reach
         // another chat's subscription.
         if (!chatId) return toast('error', { en: 'This card is out of date.', zh: '这张卡片已过期。' });
-        return { card: raw(await removeFromDigest(chatId, action.k, deps)) };
+        const result = await removeFromDigest(chatId, action.k, operator, deps);
+        if ('card' in result) return { card: raw(result.card) };
+        log.info({ item: action.k }, 'digest remove denied on click: tenant items need a bot admin');
+        return toast('error', TENANT_ITEM_RULE);
       }
       case 'refresh':
       case 'back': {
@@ -91,7 +108,7 @@ export class CardActions {
       }
       case 'viewers':
       case 'likes':
-        return this.people(action, operator, eventId, log);
+        return this.people(action, operator, eventId, log, chatId);
       case 'workplace':
       case 'app': {
         if (!deps.access.canSeeTenantData(operator).allowed)
@@ -120,6 +137,7 @@ export class CardActions {
     operator: string | undefined,
     eventId: string,
     log: Logger,
+    chatId: string | undefined,
   ): Promise<CardCallbackAnswer> {
     const { deps } = this;
     const doc = fromActionDoc(action.d);
@@ -135,9 +153,14 @@ export class CardActions {
       return deniedToast(action.a, decision);
     }
 
-    if (action.c === 'g') {
+    // A list is shown in place only in the clicker's private chat with the bot. The button's `c` says where the
+    // card was sent, not where it is now: a card forwarded from a private chat into a group still says `p`, so
+    // only Feishu's `open_chat_id` decides, looked up (cached) when the button claims a private chat.
+    const inPlace = action.c === 'p' && (await deps.chats.isPrivate(chatId));
+    if (!inPlace) {
       // A group card is shared by everyone in the chat: updating it would show the list to all of them.
       if (!operator) return deniedToast(action.a, { allowed: false, reason: 'not_allowed' });
+      if (action.c === 'p') log.info({ kind: action.a }, 'private card clicked outside a private chat');
       const card = await buildPeopleCard(action.a, doc, 'p', deps, {});
       await deps.feishu.sendCard(operator, card, messageUuid(eventId, 'p1', card), {
         receiveIdType: 'open_id',

@@ -22,17 +22,24 @@ export const MAX_DIGEST_ITEMS = 20;
 
 export type AddOutcome = 'added' | 'duplicate' | 'full';
 
+/** A new subscription, counting from `now`; `by` (an open_id) is who set it up. */
+function newSubscription(chatId: string, now: number, by: string | undefined): ChatSubscription {
+  return { chatId, items: [], since: now, updatedAt: now, ...(by ? { subscriber: by } : {}) };
+}
+
 /**
- * Adds `item` to the chat's list, creating the subscription (counting from `now`) if there is none. An item
- * already on the list is a duplicate whatever its position; a document re-added under a new title takes it.
+ * Adds `item` to the chat's list, creating the subscription (counting from `now`, set up `by` that open_id) if
+ * there is none. An item already on the list is a duplicate whatever its position; a document re-added under a
+ * new title takes it.
  */
 export function addItem(
   sub: ChatSubscription | null,
   chatId: string,
   item: DigestItem,
   now: number,
+  by?: string,
 ): { sub: ChatSubscription; outcome: AddOutcome } {
-  if (!sub) return { sub: { chatId, items: [item], since: now, updatedAt: now }, outcome: 'added' };
+  if (!sub) return { sub: { ...newSubscription(chatId, now, by), items: [item] }, outcome: 'added' };
   const key = itemKey(item);
   const index = sub.items.findIndex((existing) => itemKey(existing) === key);
   const existing = sub.items[index];
@@ -73,15 +80,17 @@ export function removeItemByKey(
 
 /**
  * Sets the chat's own time (null goes back to DIGEST_TIME). The schedule restarts from `now`, so moving
- * 10:30 to 09:00 at 09:30 means tomorrow at 09:00, not an immediate catch-up digest.
+ * 10:30 to 09:00 at 09:30 means tomorrow at 09:00, not an immediate catch-up digest. Without a subscription
+ * it creates one, set up `by` that open_id.
  */
 export function setTime(
   sub: ChatSubscription | null,
   chatId: string,
   time: DigestTime | null,
   now: number,
+  by?: string,
 ): ChatSubscription {
-  const base: ChatSubscription = sub ?? { chatId, items: [], since: now, updatedAt: now };
+  const base: ChatSubscription = sub ?? newSubscription(chatId, now, by);
   const { time: _previous, ...rest } = base;
   return time ? { ...rest, time, since: now, updatedAt: now } : { ...rest, since: now, updatedAt: now };
 }
@@ -268,9 +277,10 @@ export function isDigestItem(value: unknown): value is DigestItem {
 
 export function isChatSubscription(value: unknown): value is ChatSubscription {
   if (!isObject(value)) return false;
-  const { chatId, items, time, since, paused, updatedAt } = value;
+  const { chatId, items, time, since, paused, updatedAt, subscriber } = value;
   return (
     isString(chatId) &&
+    (subscriber === undefined || isString(subscriber)) &&
     Array.isArray(items) &&
     items.every(isDigestItem) &&
     (time === undefined || isDigestTime(time)) &&

@@ -28,6 +28,11 @@ export interface ChatSubscription {
    * (subscribing at 15:00 to a 10:30 digest means tomorrow, not a digest a minute later).
    */
   since: number;
+  /**
+   * open_id of the person whose command created the subscription: with the group's owner and managers and the bot
+   * admins, the one who may turn it off or move its time. Absent on subscriptions stored before it was recorded.
+   */
+  subscriber?: string;
   /** Set when Feishu said the bot is no longer in the chat (230002); cleared when it is added back. */
   paused?: { reason: 'bot_removed'; at: number };
   updatedAt: number;

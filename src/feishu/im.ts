@@ -1,6 +1,7 @@
 import type { FeishuTransport } from './transport.js';
+import type { ChatInfo } from './types.js';
 
-/** Messages: reply, send and update interactive cards. */
+/** Messages: reply, send and update interactive cards; and what kind of chat a chat is, and who runs it. */
 export interface ImApi {
   /** `chatId` puts the reply under the per-chat message limit. */
   replyCard(
@@ -17,6 +18,8 @@ export interface ImApi {
   ): Promise<{ messageId: string }>;
   /** Replaces the card of a message the bot sent (the card needs `config.update_multi: true`). */
   patchCard(messageId: string, card: object): Promise<void>;
+  /** Chat mode, owner and managers (open_ids). */
+  getChatInfo(chatId: string): Promise<ChatInfo>;
 }
 
 // https://open.feishu.cn/document/server-docs/im-v1/message/create and …/message/reply, …/message-card/patch
@@ -73,6 +76,28 @@ export function createImApi(transport: FeishuTransport): ImApi {
           }),
         messageId,
       );
+    },
+
+    async getChatInfo(chatId) {
+      const endpoint = 'im.v1.chat.get';
+      // Ids come back in the type asked for (`owner_id_type` echoes it); the managers are
+      // `user_manager_id_list`, there is no separate list endpoint (chat.managers only adds and deletes).
+      // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
+      const body = await transport.call(endpoint, () =>
+        sdk.im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
+      );
+      const data = body.data;
+      if (!data || typeof data !== 'object') throw transport.unexpected(endpoint, body, 'data');
+      const managers = Array.isArray(data.user_manager_id_list) ? data.user_manager_id_list : [];
+      return {
+        chatId,
+        ...(typeof data.chat_mode === 'string' && data.chat_mode ? { mode: data.chat_mode } : {}),
+        // Only a person's open_id can match a sender; a group a bot created is owned by that bot.
+        ...(data.owner_id_type === 'open_id' && typeof data.owner_id === 'string' && data.owner_id
+          ? { ownerId: data.owner_id }
+          : {}),
+        managerIds: managers.filter((id): id is string => typeof id === 'string' && id !== ''),
+      };
     },
   };
 }

@@ -49,6 +49,11 @@ export const FEISHU_RATE_LIMITS: RateLimitTable = {
   'im.v1.message.create': [...MESSAGE_APP_TIERS, PER_RECIPIENT],
   'im.v1.message.reply': [...MESSAGE_APP_TIERS, PER_RECIPIENT],
   'im.v1.message.patch': [...MESSAGE_APP_TIERS, { points: 5, durationSec: 1, perScope: true }],
+  // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get (1000/min, 50/s)
+  'im.v1.chat.get': [
+    { points: 50, durationSec: 1 },
+    { points: 1000, durationSec: 60 },
+  ],
 };
 
 export interface RateLimiter {

@@ -74,3 +74,18 @@ export interface PermissionMember {
   /** `user`, `chat`, `department`, `group`, … when returned. */
   type?: string;
 }
+
+/**
+ * `im/v1/chats/:chat_id`, the parts the bot decides on. Feishu returns only name, avatar, member count and status
+ * when the bot is not in the chat, so `mode` is absent then (and treated as "not known to be private").
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
+ */
+export interface ChatInfo {
+  chatId: string;
+  /** `chat_mode`: `p2p` (a private chat with the bot), `group` or `topic`. */
+  mode?: string;
+  /** The owner's open_id; absent when `owner_id_type` is not `open_id` (a group a bot created is the bot's). */
+  ownerId?: string;
+  /** `user_manager_id_list`: open_ids of the people the owner made managers. */
+  managerIds: string[];
+}

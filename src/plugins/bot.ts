@@ -7,6 +7,7 @@ import { claimDelivery, deliveryIds } from '../bot/dedupe.js';
 import { type EventDispatcher, InProcessDispatcher } from '../bot/dispatcher.js';
 import { LateWork } from '../bot/late-work.js';
 import { PagingSessions } from '../bot/paging.js';
+import { ChatDirectory } from '../data/chats.js';
 import { DocumentService } from '../data/documents.js';
 import { TenantData } from '../data/tenant-data.js';
 import { DigestRunner } from '../digest/runner.js';
@@ -68,6 +69,7 @@ export const botPlugin = fp<BotPluginOptions>(
       metrics: app.metrics,
       documents,
       access,
+      chats: new ChatDirectory(app.feishu, app.cache, logger),
       paging: new PagingSessions(app.store),
       tenant,
       ownAppId: app.config.feishu.appId,

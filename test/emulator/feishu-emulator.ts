@@ -80,6 +80,24 @@ export interface EmulatedDoc {
   membersError?: EmulatedError;
 }
 
+/**
+ * A chat `im/v1/chats/:chat_id` knows. A chat nobody added answers as the bot's private (p2p) chat with one
+ * person: a card clicked in a chat a test did not set up is then in a private chat, which is what paging tests
+ * assume. Groups, their owners and managers are added with `addChat`.
+ */
+export interface EmulatedChat {
+  chatId: string;
+  /** `chat_mode`. Default `group`. */
+  chatMode: 'group' | 'topic' | 'p2p';
+  /** open_id of the owner; absent: the bot that created the group owns it (`owner_id_type` app_id). */
+  ownerId?: string;
+  /** open_ids of the people the owner made managers (`user_manager_id_list`). */
+  managers: string[];
+  name: string;
+  /** `false`: the bot is not in the chat, so only name, avatar, member count and status are served. Default true. */
+  botIsMember: boolean;
+}
+
 export interface EmulatedAccessFigures {
   pv: number;
   uv: number;
@@ -165,6 +183,8 @@ export interface FeishuEmulator {
   callsTo(method: string, path: string | RegExp): RecordedCall[];
   addDoc(doc: Partial<EmulatedDoc> & { token: string }): EmulatedDoc;
   addWikiNode(nodeToken: string, target: { objToken: string; objType: string; title?: string }): void;
+  /** A group (or topic, or p2p) chat for `GET /im/v1/chats/:chat_id`; adding the same id again replaces it. */
+  addChat(chat: Partial<EmulatedChat> & { chatId: string }): EmulatedChat;
   /** Injected failures for matching calls, consumed in the order they were added. */
   failNext(method: string, path: string | RegExp, error: EmulatedError, times?: number): void;
   setLatency(ms: number): void;
@@ -191,8 +211,8 @@ export interface FeishuEmulator {
   rateLimitedCount(method?: string, path?: string | RegExp): number;
   clearRateLimits(): void;
   /**
-   * Clears calls, messages, failures, latency and rate-limit counters; keeps docs, wiki nodes, issued tokens,
-   * workplace and app-usage data, and the rate limits themselves.
+   * Clears calls, messages, failures, latency and rate-limit counters; keeps docs, wiki nodes, chats, issued
+   * tokens, workplace and app-usage data, and the rate limits themselves.
    */
   reset(): void;
   close(): Promise<void>;
@@ -368,6 +388,13 @@ function escapeRegex(text: string): string {
 }
 
 /** `/a/:id/b` → a regex with one capture per `:param` segment. */
+/** The emulator holds open_ids; another id type gets a stable stand-in derived from it. */
+function idOfType(openId: string, idType: string): string {
+  if (idType === 'open_id') return openId;
+  const digest = createHash('sha256').update(openId).digest('hex');
+  return idType === 'union_id' ? `on_${digest.slice(0, 32)}` : digest.slice(0, 8);
+}
+
 function compilePattern(pattern: string): { matcher: RegExp; keys: string[] } {
   const keys: string[] = [];
   const source = pattern
@@ -472,6 +499,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
   private readonly routes: Route[];
   private readonly docs = new Map<string, EmulatedDoc>();
   private readonly wikiNodes = new Map<string, WikiNode>();
+  private readonly chats = new Map<string, EmulatedChat>();
   private readonly tokens = new Map<string, { expiresAt: number; revoked: boolean }>();
   private currentToken: string | undefined;
   private readonly storedMessages = new Map<string, StoredMessage>();
@@ -563,6 +591,18 @@ class FeishuEmulatorServer implements FeishuEmulator {
       title: target.title,
       createdAt: nowSeconds(),
     });
+  }
+
+  addChat(chat: Partial<EmulatedChat> & { chatId: string }): EmulatedChat {
+    const full: EmulatedChat = {
+      ...chat,
+      chatMode: chat.chatMode ?? 'group',
+      managers: chat.managers ?? [],
+      name: chat.name ?? `Emulated chat ${chat.chatId}`,
+      botIsMember: chat.botIsMember ?? true,
+    };
+    this.chats.set(full.chatId, full);
+    return full;
   }
 
   failNext(method: string, path: string | RegExp, error: EmulatedError, times = 1): void {
@@ -852,6 +892,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
       route('POST', '/im/v1/messages', true, (ctx) => this.createMessage(ctx)),
       route('POST', '/im/v1/messages/:message_id/reply', true, (ctx) => this.replyMessage(ctx)),
       route('PATCH', '/im/v1/messages/:message_id', true, (ctx) => this.patchMessage(ctx)),
+      route('GET', '/im/v1/chats/:chat_id', true, (ctx) => this.getChat(ctx)),
     ];
   }
 
@@ -1273,6 +1314,62 @@ class FeishuEmulatorServer implements FeishuEmulator {
       rootId: parent?.rootId ?? targetId,
       parentId: targetId,
       threadId: body.reply_in_thread === true ? (parent?.threadId ?? `omt_${hex(6)}`) : parent?.threadId,
+    });
+  }
+
+  /**
+   * Ids in the `user_id_type` asked for (default open_id), managers in `user_manager_id_list`. A caller outside
+   * the chat gets only name, avatar, member count and status.
+   * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
+   */
+  private getChat(ctx: RouteContext): RouteResult {
+    const chatId = ctx.params.chat_id ?? '';
+    if (!chatId.startsWith('oc_'))
+      return failure(400, 232006, 'Your request specifies a chat_id which is invalid.');
+    const idType = ctx.query.user_id_type ?? 'open_id';
+    if (!USER_ID_TYPES.has(idType)) return fieldValidationFailed('user_id_type');
+    const chat = this.chats.get(chatId) ?? {
+      chatId,
+      chatMode: 'p2p',
+      managers: [],
+      name: '',
+      botIsMember: true,
+    };
+    const basics = {
+      avatar: `https://s1-imfile.feishucdn.com/static-resource/v1/${hex(16)}~?image_size=100x100`,
+      name: chat.name,
+      i18n_names: { zh_cn: chat.name, en_us: chat.name, ja_jp: '' },
+      user_count: String(1 + chat.managers.length + (chat.ownerId ? 1 : 0)),
+      chat_status: 'normal',
+    };
+    if (!chat.botIsMember) return success(basics);
+    const owner =
+      chat.ownerId !== undefined
+        ? { owner_id_type: idType, owner_id: idOfType(chat.ownerId, idType) }
+        : chat.chatMode === 'p2p'
+          ? {}
+          : { owner_id_type: 'app_id', owner_id: this.appId };
+    return success({
+      ...basics,
+      description: '',
+      add_member_permission: 'all_members',
+      share_card_permission: 'allowed',
+      at_all_permission: 'all_members',
+      edit_permission: 'all_members',
+      ...owner,
+      user_manager_id_list: chat.managers.map((id) => idOfType(id, idType)),
+      bot_manager_id_list: [],
+      group_message_type: 'chat',
+      chat_mode: chat.chatMode,
+      chat_type: 'private',
+      chat_tag: 'inner',
+      join_message_visibility: 'all_members',
+      leave_message_visibility: 'all_members',
+      membership_approval: 'no_approval_required',
+      moderation_permission: 'all_members',
+      external: false,
+      tenant_key: this.tenantKey,
+      bot_count: '1',
     });
   }
 

@@ -1,0 +1,149 @@
+/**
+ * Who may change a chat's daily digest, said when someone else tries. Documents stay open to everyone in the
+ * chat; what would undo someone else's set-up is not: turning the digest off or moving its time is for whoever
+ * set it up, the group's owner and managers and bot admins, and tenant-wide items (workplace, apps) are removed
+ * by bot admins only, as only they can add them.
+ */
+
+import { buildCard, type Card, type CardElement, isSafeUserId, personTag, truncateText } from './card.js';
+import type { DigestItem } from './data.js';
+import { describeDigestItem } from './digest-card.js';
+import { type Bilingual, joinBilingual, markdown } from './i18n.js';
+
+/** Between sentences: a space in English, none after a Chinese full stop. */
+const GAP: Bilingual = { zh: '', en: ' ' };
+
+/** `off` and `time` are the schedule; `remove` is taking a workplace or app item out. */
+export type DigestChange = 'off' | 'time' | 'remove';
+
+export interface DigestPermissionCardInput {
+  change: DigestChange;
+  /**
+   * - `not_allowed`: the person is none of the people allowed.
+   * - `missing_scope`: the bot may not read the group's owner and managers (`scope` names what to add).
+   * - `cannot_verify`: asking Feishu who runs the group failed.
+   */
+  reason: 'not_allowed' | 'missing_scope' | 'cannot_verify';
+  /** For `missing_scope`, e.g. `im:chat:readonly`. */
+  scope?: string;
+  /** open_id of whoever set the digest up, when it is known: shown as the person. */
+  subscriber?: string;
+  /** For `remove`: the workplace or app item that stays. */
+  item?: DigestItem;
+}
+
+const CHANGES: Readonly<Record<'off' | 'time', Bilingual>> = {
+  off: { zh: '关闭', en: 'turn off' },
+  time: { zh: '修改推送时间', en: 'change the time of' },
+};
+
+/** Who may turn a chat's digest off or change its time, in one sentence (also the toast of a refused click). */
+export function digestScheduleRule(subscriber?: string): Bilingual {
+  const who = isSafeUserId(subscriber)
+    ? { zh: `订阅人（${personTag(subscriber)}）`, en: `whoever set it up (${personTag(subscriber)})` }
+    : { zh: '订阅人', en: 'whoever set it up' };
+  return {
+    zh: `只有${who.zh}、群主、群管理员和机器人管理员可以关闭本群的每日数据或修改推送时间。`,
+    en: `Only ${who.en}, the group's owner and managers, and bot admins can turn this chat's daily digest off or change its time.`,
+  };
+}
+
+/** Who may remove a workplace or app item, in one sentence (also the toast of a refused Remove click). */
+export const TENANT_ITEM_RULE: Bilingual = {
+  zh: '工作台和应用数据反映整个企业的使用情况，只有机器人管理员（BOT_ADMINS）可以把它们加入或移出每日数据。',
+  en: 'Workplace and app usage describe the whole organisation, so only bot admins (BOT_ADMINS) can add them to the daily digest or remove them.',
+};
+
+const DOCUMENTS_STAY_OPEN: Bilingual = {
+  zh: '文档不受此限制：群里任何人都可以用 `订阅 添加 ‹链接›` 和「移除」按钮增删文档。',
+  en: 'Documents are open to everyone: anyone in the chat can add them with `digest add ‹link›` and take them out with Remove.',
+};
+
+/** Scopes are `a:b.c:readonly`-shaped; anything else is not shown. */
+function quoteScope(scope: string | undefined): string {
+  const short = truncateText((scope ?? '').trim(), 80);
+  return /^[A-Za-z0-9_.:-]+$/.test(short) ? `\`${short}\`` : '`im:chat:readonly`';
+}
+
+export function buildDigestPermissionCard(input: DigestPermissionCardInput): Card {
+  const elements: CardElement[] = [];
+  let title: Bilingual;
+  let body: Bilingual;
+  let fix: Bilingual;
+  let template: 'orange' | 'red' | 'yellow' = 'orange';
+
+  if (input.change === 'remove') {
+    const name = input.item ? describeDigestItem(input.item) : { zh: '这一项', en: 'This item' };
+    title = { zh: '只有机器人管理员可以移除这一项', en: 'Only bot admins can remove this item' };
+    body = joinBilingual(
+      [{ zh: `${name.zh}仍在每日数据中。`, en: `${name.en} stays in the digest.` }, TENANT_ITEM_RULE],
+      GAP,
+    );
+    fix = {
+      zh: '如果不再需要，请联系机器人管理员移除；或者由订阅人、群主或群管理员用 `订阅 关闭` 关闭整个每日数据。',
+      en: 'If it is no longer wanted, ask a bot admin to remove it; or whoever set the digest up, the group owner or a manager can turn the whole digest off with `digest off`.',
+    };
+  } else {
+    const change = CHANGES[input.change];
+    const rule = digestScheduleRule(input.subscriber);
+    switch (input.reason) {
+      case 'not_allowed':
+        title = {
+          zh: `你不能${change.zh}本群的每日数据`,
+          en: `You can't ${change.en} this chat's daily digest`,
+        };
+        body = rule;
+        fix = joinBilingual(
+          [{ zh: '请联系上面这些人中的一位。', en: 'Ask one of them to do it.' }, DOCUMENTS_STAY_OPEN],
+          GAP,
+        );
+        break;
+      case 'missing_scope': {
+        const scope = quoteScope(input.scope);
+        title = { zh: '机器人缺少权限', en: 'The bot is missing a permission' };
+        body = joinBilingual(
+          [
+            rule,
+            {
+              zh: `机器人需要 ${scope} 权限才能查询群主和群管理员，但应用还没有开通。`,
+              en: `To look up the group's owner and managers, the bot needs the ${scope} scope, which the app does not have yet.`,
+            },
+          ],
+          GAP,
+        );
+        fix = {
+          zh: `请飞书管理员在开发者后台 → 本应用 →「权限管理」中开通 ${scope}，然后发布新版本。`,
+          en: `A Feishu admin adds ${scope} in the developer console → this app → Permissions & Scopes, then publishes a new version.`,
+        };
+        template = 'red';
+        break;
+      }
+      case 'cannot_verify':
+        title = { zh: '暂时无法核实你的权限', en: "Couldn't check who may change this digest" };
+        body = joinBilingual(
+          [
+            rule,
+            {
+              zh: '机器人这次没能向飞书查询群主和群管理员，所以暂不修改。',
+              en: "The bot could not ask Feishu for the group's owner and managers this time, so nothing was changed.",
+            },
+          ],
+          GAP,
+        );
+        fix = {
+          zh: '请稍等一分钟后重试；如果一直如此，请联系机器人管理员。',
+          en: 'Try again in a minute; if it keeps happening, ask a bot admin.',
+        };
+        template = 'yellow';
+        break;
+    }
+  }
+
+  elements.push(
+    markdown(body, { element_id: 'digest_perm_why' }),
+    markdown(joinBilingual([{ zh: '**如何处理**', en: '**What to do**' }, fix], '\n\n'), {
+      element_id: 'digest_perm_fix',
+    }),
+  );
+  return buildCard({ title, template, summary: title, elements });
+}
