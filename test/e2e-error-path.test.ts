@@ -16,9 +16,13 @@ const DOC = 'doxcnErrorPathAbCdEfGhIjKlM';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC}`;
 const SLIDES_URL = 'https://acme.feishu.cn/slides/sldcnErrorPathAbCdEfGhIjKl';
 const STATS_PATH = `/drive/v1/files/${DOC}/statistics`;
+const HANGING_DOC = 'doxcnHangingStatsAbCdEfGhIj';
+const HANGING_PATH = `/drive/v1/files/${HANGING_DOC}/statistics`;
 // 45 viewers: the private list has a Next button, whose value names the paging session.
 const docs = [
   { token: DOC, type: 'docx' as const, title: 'Launch plan', ownerId: OWNER, viewers: makeViewers(45) },
+  // Never cached by another test: its statistics call is the one that hangs.
+  { token: HANGING_DOC, type: 'docx' as const, title: 'Hanging', ownerId: OWNER },
 ];
 
 function groupAsk(text: string, sender: string, emulatorBot: string) {
@@ -136,6 +140,25 @@ describe('with Redis (durable jobs, retries)', () => {
     expect(cardText(reply?.content)).not.toContain('1069601');
     expect(emulator.messages).toHaveLength(1);
   }, 20_000);
+
+  it('bounds the whole command: a Feishu that hangs gets the reader one clear card within the 20 s budget', async () => {
+    // Before: every attempt waited its own 10 s timeout and the backoffs in between, about 65 s in all.
+    emulator.setLatency(120_000, { method: 'GET', path: HANGING_PATH });
+    const started = Date.now();
+    await bot.deliver(
+      messageEvent({ text: `stats https://acme.feishu.cn/docx/${HANGING_DOC}`, senderOpenId: OWNER }),
+    );
+    const [reply] = await emulator.waitForMessages(1, 35_000);
+    const elapsedMs = Date.now() - started;
+    await bot.settle();
+    expect(cardText(reply?.content)).toContain('Feishu took too long to answer');
+    // The first attempt's 10 s timeout, then one more attempt cut short at the deadline: never a third.
+    expect(emulator.callsTo('GET', HANGING_PATH).length).toBeLessThanOrEqual(2);
+    expect(emulator.messages).toHaveLength(1);
+    console.info(
+      `[figure] a hanging statistics call: the timeout card after ${(elapsedMs / 1000).toFixed(1)} s`,
+    );
+  }, 45_000);
 
   it('resends the private list byte for byte under the same uuid when a retry follows a delivered send', async () => {
     // The private list goes out, then the group's "sent privately" reply fails with a 500: the job runs again.

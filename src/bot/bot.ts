@@ -12,6 +12,7 @@ import {
 import type { Metrics } from '../metrics.js';
 import { presentError, retryIfTransient } from '../present/present-error.js';
 import type { Store } from '../store/store.js';
+import { type Deadline, withDeadline } from '../util/deadline.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { MAX_LINKS_PER_COMMAND, parseCommand } from './commands.js';
 import { createMessageContext, type MessageContext, messageUuid } from './context.js';
@@ -80,6 +81,9 @@ export class Bot {
     if (!isPrivate && !(await this.mentionsBot(event.message.mentions))) return 'ignored';
 
     const message = extractMessage(event.message) ?? { text: '', links: [], mentions: [] };
+    // One budget for the whole command across every attempt, counted from acceptance: a Feishu that hangs gets
+    // the reader a clear card within it, instead of after every attempt's timeouts and backoffs in turn.
+    const deadline = { at: (delivery.acceptedAt ?? Date.now()) + COMMAND_BUDGET_MS };
     const ctx = createMessageContext({
       eventId,
       event,
@@ -87,15 +91,15 @@ export class Bot {
       feishu: this.deps.feishu,
       log,
       metrics: this.deps.metrics,
-      finalAttempt: delivery.finalAttempt,
+      isFinalAttempt: () => isFinalAttempt(delivery, deadline),
       asOf: asOfAcceptance(this.deps.now(), delivery),
     });
     try {
-      await this.runCommand(ctx);
+      await withDeadline(deadline, () => this.runCommand(ctx));
     } catch (err) {
       // A transient failure with attempts left goes back to the queue, which runs the whole command again; the
       // replies already sent carry the same uuids the second time, so Feishu does not post them twice.
-      retryIfTransient(err, log, delivery);
+      retryIfTransient(err, log, ctx);
       // The command's own failures are already cards; this is a failed reply or a bug. Try to say so once.
       await ctx.reply(presentError(err, log)).catch((replyErr: unknown) => {
         log.error({ err: replyErr }, 'could not deliver the error card');
@@ -201,6 +205,20 @@ function isMessageEvent(event: MessageReceiveEvent | undefined): event is Messag
       typeof event.message.chat_id === 'string' &&
       typeof event.message.content === 'string',
   );
+}
+
+/**
+ * How long a command may take from acceptance to its answer, all attempts together. Time queued behind the
+ * bot's own rate limiter does not count (src/util/deadline.ts `extendDeadline`).
+ */
+export const COMMAND_BUDGET_MS = 20_000;
+/** A retry is only worth it with this much of the budget left once its backoff is over. */
+const MIN_ATTEMPT_MS = 3_000;
+
+/** No attempt follows, or the next one could not start with time enough left before the deadline. */
+function isFinalAttempt(delivery: Delivery, deadline: Deadline): boolean {
+  if (delivery.finalAttempt) return true;
+  return Date.now() + (delivery.retryDelayMs ?? 0) + MIN_ATTEMPT_MS > deadline.at;
 }
 
 /**

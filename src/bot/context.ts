@@ -4,6 +4,7 @@ import { type Card, cardByteSize, MAX_CARD_BYTES } from '../../cards/index.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { MessageReceiveEvent } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
+import { withoutDeadline } from '../util/deadline.js';
 import type { ExtractedMessage } from './message.js';
 
 /** Everything a command handler may know about the message it answers; it never sees Fastify or the envelope. */
@@ -59,7 +60,8 @@ export function createMessageContext(deps: {
   feishu: FeishuClient;
   log: Logger;
   metrics: Metrics;
-  finalAttempt: boolean;
+  /** Asked when a failure happens: the answer depends on how much of the command's budget is left by then. */
+  isFinalAttempt: () => boolean;
   asOf: number;
 }): MessageContext {
   const { event, feishu, metrics } = deps;
@@ -83,15 +85,20 @@ export function createMessageContext(deps: {
     senderOpenId: event.sender.sender_id?.open_id,
     message: deps.message,
     log,
-    finalAttempt: deps.finalAttempt,
+    get finalAttempt() {
+      return deps.isFinalAttempt();
+    },
     asOf: deps.asOf,
     async reply(card) {
       replies += 1;
       if (!checkSize(card)) return;
       try {
-        await feishu.replyCard(messageId, card, messageUuid(messageId, `r${replies}`, card), {
-          chatId: event.message.chat_id,
-        });
+        // Outside the command's deadline: an answer already computed is always delivered.
+        await withoutDeadline(() =>
+          feishu.replyCard(messageId, card, messageUuid(messageId, `r${replies}`, card), {
+            chatId: event.message.chat_id,
+          }),
+        );
         metrics.inc('fsb_replies_total', { outcome: 'sent' });
       } catch (err) {
         metrics.inc('fsb_replies_total', { outcome: 'failed' });
@@ -103,9 +110,11 @@ export function createMessageContext(deps: {
       const openId = event.sender.sender_id?.open_id;
       if (!openId) throw new Error('sender has no open_id');
       if (!checkSize(card)) return;
-      await feishu.sendCard(openId, card, messageUuid(messageId, `p${privates}`, card), {
-        receiveIdType: 'open_id',
-      });
+      await withoutDeadline(() =>
+        feishu.sendCard(openId, card, messageUuid(messageId, `p${privates}`, card), {
+          receiveIdType: 'open_id',
+        }),
+      );
       metrics.inc('fsb_replies_total', { outcome: 'sent' });
     },
   };

@@ -24,6 +24,8 @@ export interface Delivery {
   finalAttempt: boolean;
   /** Epoch ms (real time) at which the event was accepted, the same on every attempt; absent for a single attempt. */
   acceptedAt?: number;
+  /** How long the queue waits before the next attempt, when there is one. */
+  retryDelayMs?: number;
 }
 
 export type EventHandler = (envelope: EventEnvelope, delivery: Delivery) => Promise<void>;

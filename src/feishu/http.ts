@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import { timeLeftMs } from '../util/deadline.js';
 
 /**
  * Non-enumerable key under which the response headers ride on an object body. Feishu answers some failures
@@ -51,7 +52,11 @@ export function createHttpInstance({ timeoutMs }: HttpInstanceOptions): AxiosIns
   // axios' `timeout` only watches socket inactivity: once headers have arrived a stalled body ends as an
   // anonymous "stream has been aborted". A wall-clock deadline per request bounds it and names it.
   instance.interceptors.request.use((config) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
+    // Never past the deadline of the command the call serves (src/util/deadline.ts).
+    const left = timeLeftMs();
+    const deadline = AbortSignal.timeout(
+      left === undefined ? timeoutMs : Math.max(0, Math.floor(Math.min(timeoutMs, left))),
+    );
     config.signal = config.signal ? AbortSignal.any([config.signal as AbortSignal, deadline]) : deadline;
     return config;
   });

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { type AxiosError, isAxiosError } from 'axios';
 import type { Logger } from 'pino';
+import { extendDeadline, timeLeftMs } from '../util/deadline.js';
 import { classifyFeishuCode } from './codes.js';
 import { FeishuApiError, FeishuUnexpectedResponseError, TRANSPORT_FAILURE } from './errors.js';
 import {
@@ -244,11 +245,15 @@ export class FeishuTransport {
    */
   async call<T>(endpoint: string, send: () => Promise<T>, scope?: string): Promise<T> {
     const started = performance.now();
+    // Time left for Feishu's own rate-limit resets: the call budget, and the deadline of the command the call
+    // serves (src/util/deadline.ts). Queueing behind our own limiter is bounded by the call budget alone.
+    const leftMs = (): number =>
+      Math.min(this.#callBudgetMs - (performance.now() - started), timeLeftMs() ?? Number.POSITIVE_INFINITY);
     let tokenRefreshed = false;
     let rateLimited = 0;
     for (;;) {
-      const remainingMs = this.#callBudgetMs - (performance.now() - started);
-      const outcome = await this.#attempt(endpoint, send, scope, remainingMs);
+      const queueMs = this.#callBudgetMs - (performance.now() - started);
+      const outcome = await this.#attempt(endpoint, send, scope, queueMs);
       if (outcome.ok) return outcome.body;
       const { error, headers, tokenGeneration } = outcome;
       const kind = classifyFeishuCode(error.feishuCode);
@@ -265,10 +270,12 @@ export class FeishuTransport {
       if (kind === 'rate_limited' && ++rateLimited < MAX_RATE_LIMITED_ATTEMPTS) {
         // https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control
         const waitMs = rateLimitWaitMs(headers);
-        const leftMs = this.#callBudgetMs - (performance.now() - started);
-        if (waitMs > leftMs) {
+        if (waitMs > leftMs()) {
           // Retrying before the reset only meets the same refusal; the caller (a queued job) retries later.
-          this.#log.warn({ endpoint, waitMs, leftMs }, 'feishu rate limit resets past this call budget');
+          this.#log.warn(
+            { endpoint, waitMs, leftMs: leftMs() },
+            'feishu rate limit resets past this call budget',
+          );
           throw error;
         }
         this.#log.warn(
@@ -336,7 +343,10 @@ export class FeishuTransport {
     }
     // After the token (not limited, and a slow fetch must not eat the slot) and outside the try: running out
     // of client-side wait is final, not a Feishu 99991400 to back off from and retry.
+    const queued = performance.now();
     await this.#rateLimiter?.acquire(endpoint, scope, Math.max(0, maxWaitMs));
+    // Our own queue is not Feishu failing: the command's deadline moves by the time spent in it.
+    extendDeadline(performance.now() - queued);
     try {
       const body = await send();
       // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).

@@ -128,6 +128,7 @@ export class QueueDispatcher implements EventDispatcher {
       finalAttempt: attempt >= attempts,
       // Set by BullMQ when the job was added, kept across attempts.
       acceptedAt: job.timestamp,
+      retryDelayMs: EVENT_JOB_OPTIONS.backoff.delay * 2 ** (attempt - 1),
     });
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'completed' });
   }

@@ -187,7 +187,8 @@ export interface FeishuEmulator {
   addChat(chat: Partial<EmulatedChat> & { chatId: string }): EmulatedChat;
   /** Injected failures for matching calls, consumed in the order they were added. */
   failNext(method: string, path: string | RegExp, error: EmulatedError, times?: number): void;
-  setLatency(ms: number): void;
+  /** Every answer `ms` late; with `only`, just the answers of that route (a hanging endpoint). */
+  setLatency(ms: number, only?: { method: string; path: string | RegExp }): void;
   /** Every issued token becomes invalid (→ 99991663). */
   expireTokens(): void;
   waitForMessages(count: number, timeoutMs?: number): Promise<SentMessage[]>;
@@ -506,6 +507,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
   private readonly uuidIndex = new Map<string, { messageId: string; at: number }>();
   private failures: InjectedFailure[] = [];
   private latencyMs = 0;
+  private routeLatency: Array<{ method: string; path: string | RegExp; ms: number }> = [];
   private waiters: Array<{ count: number; resolve: () => void }> = [];
   private readonly rateLimitClock: () => number;
   private rateLimits: RateLimitRule[] = [];
@@ -609,8 +611,12 @@ class FeishuEmulatorServer implements FeishuEmulator {
     this.failures.push({ method: method.toUpperCase(), path, error, remaining: times });
   }
 
-  setLatency(ms: number): void {
-    this.latencyMs = ms;
+  setLatency(ms: number, only?: { method: string; path: string | RegExp }): void {
+    if (!only) {
+      this.latencyMs = ms;
+      return;
+    }
+    this.routeLatency.push({ method: only.method.toUpperCase(), path: only.path, ms });
   }
 
   expireTokens(): void {
@@ -696,6 +702,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
     this.uuidIndex.clear();
     this.failures = [];
     this.latencyMs = 0;
+    this.routeLatency = [];
     this.rateLimitedCalls = [];
     for (const rule of this.rateLimits) {
       rule.second = { start: 0, count: 0 };
@@ -733,7 +740,11 @@ class FeishuEmulatorServer implements FeishuEmulator {
       status: result.status,
       at,
     });
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const routeMs = this.routeLatency.find(
+      (l) => l.method === method && matchesPath(l.path, url.pathname),
+    )?.ms;
+    const latencyMs = routeMs ?? this.latencyMs;
+    if (latencyMs > 0) await sleep(latencyMs);
     this.send(res, result);
   }
 
