@@ -70,6 +70,22 @@ describe('in memory', () => {
     expect(bot.logs.text).toContain('Feishu answered in an undocumented shape');
   });
 
+  it('answers a failed Refresh with an error toast and leaves the figures on the card, never "Updated"', async () => {
+    const [card] = await ask(`stats ${DOC_URL}`);
+    emulator.failNext('GET', STATS_PATH, { httpStatus: 403, code: 1069603, msg: 'forbidden' });
+    const answer = await bot.click(
+      cardActionEvent({
+        operatorOpenId: OWNER,
+        value: buttonValue(card?.content, /refresh/i),
+        openMessageId: card?.messageId ?? '',
+        openChatId: 'oc_p2p',
+      }),
+    );
+    expect(answer.body.toast?.type).toBe('error');
+    expect(answer.body.toast?.i18n?.en_us).toBe("No access to this document's statistics (1069603)");
+    expect(answer.body.card).toBeUndefined();
+  });
+
   it('explains 230013 (outside the availability range) when a private list cannot be delivered', async () => {
     emulator.failNext('POST', '/im/v1/messages', {
       httpStatus: 400,

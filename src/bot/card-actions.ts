@@ -12,7 +12,7 @@ import { messageUuid } from './context.js';
 import { claimDelivery } from './dedupe.js';
 import { type DigestDeps, removeFromDigest } from './handlers/digest.js';
 import { buildPeopleCard, type PeopleDeps, StalePageError } from './handlers/people.js';
-import { buildStatsReply } from './handlers/stats.js';
+import { buildStatsCardFor } from './handlers/stats.js';
 import { buildAppReply, buildWorkplaceReply, type TenantDeps } from './handlers/tenant.js';
 
 /** `{toast, card}` answer to `card.action.trigger`. https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication */
@@ -98,7 +98,8 @@ export class CardActions {
       case 'back': {
         // Aggregate statistics are open to anyone in the chat: no access check.
         const doc = fromActionDoc(action.d);
-        const card = await buildStatsReply(doc, deps.documents, log, {
+        // Thrown failures become an error toast (handle's catch): the card on screen keeps its figures.
+        const card = await buildStatsCardFor(doc, deps.documents, log, {
           chat: action.c,
           ...(action.a === 'refresh' ? { refresh: true } : {}),
         });

@@ -35,23 +35,33 @@ export async function buildStatsReply(
   try {
     const doc = typeof link === 'string' ? await documents.resolve(link) : link;
     docUrl = doc.url;
-    const [figures, title] = await Promise.all([
-      documents.statistics(doc, opts.refresh ? { refresh: true } : {}),
-      doc.title ? Promise.resolve(doc.title) : documents.title(doc),
-    ]);
-    log.info(
-      { doc_type: doc.type, cached: figures.cached, refresh: Boolean(opts.refresh) },
-      'stats answered',
-    );
-    return buildStatsCard({
-      doc: { url: doc.url, token: doc.token, type: doc.type, ...(title ? { title } : {}) },
-      stats: figures.stats,
-      fetchedAt: figures.fetchedAt,
-      actions: statsActions({ ...doc, ...(title ? { title } : {}) }, opts.chat),
-    });
+    return await buildStatsCardFor(doc, documents, log, opts);
   } catch (err) {
     return presentOrRetry(err, log, opts.retry ?? { finalAttempt: true }, docUrl ? { docUrl } : {});
   }
+}
+
+/**
+ * The stats card of a resolved document; failures are thrown. A button uses this one: a failed Refresh keeps the
+ * figures on screen and says what went wrong in a toast, rather than replacing them with an error card.
+ */
+export async function buildStatsCardFor(
+  doc: ResolvedDoc,
+  documents: DocumentService,
+  log: Logger,
+  opts: { refresh?: boolean; chat: ChatKind },
+): Promise<Card> {
+  const [figures, title] = await Promise.all([
+    documents.statistics(doc, opts.refresh ? { refresh: true } : {}),
+    doc.title ? Promise.resolve(doc.title) : documents.title(doc),
+  ]);
+  log.info({ doc_type: doc.type, cached: figures.cached, refresh: Boolean(opts.refresh) }, 'stats answered');
+  return buildStatsCard({
+    doc: { url: doc.url, token: doc.token, type: doc.type, ...(title ? { title } : {}) },
+    stats: figures.stats,
+    fetchedAt: figures.fetchedAt,
+    actions: statsActions({ ...doc, ...(title ? { title } : {}) }, opts.chat),
+  });
 }
 
 /** The stats card is the hub for one document: refresh it, or drill into who viewed / liked it. */
