@@ -81,9 +81,9 @@ export class Bot {
     if (!isPrivate && !(await this.mentionsBot(event.message.mentions))) return 'ignored';
 
     const message = extractMessage(event.message) ?? { text: '', links: [], mentions: [] };
-    // One budget for the whole command across every attempt, counted from acceptance: a Feishu that hangs gets
-    // the reader a clear card within it, instead of after every attempt's timeouts and backoffs in turn.
-    const deadline = { at: (delivery.acceptedAt ?? Date.now()) + COMMAND_BUDGET_MS };
+    // One budget for the whole command across every attempt, counted from the first attempt's start: a Feishu
+    // that hangs gets the reader a clear card within it, instead of after every attempt's timeouts in turn.
+    const deadline = { at: (delivery.startedAt ?? Date.now()) + COMMAND_BUDGET_MS };
     const ctx = createMessageContext({
       eventId,
       event,
@@ -92,7 +92,7 @@ export class Bot {
       log,
       metrics: this.deps.metrics,
       isFinalAttempt: () => isFinalAttempt(delivery, deadline),
-      asOf: asOfAcceptance(this.deps.now(), delivery),
+      asOf: asOfFirstAttempt(this.deps.now(), delivery),
     });
     try {
       await withDeadline(deadline, () => this.runCommand(ctx));
@@ -208,8 +208,8 @@ function isMessageEvent(event: MessageReceiveEvent | undefined): event is Messag
 }
 
 /**
- * How long a command may take from acceptance to its answer, all attempts together. Time queued behind the
- * bot's own rate limiter does not count (src/util/deadline.ts `extendDeadline`).
+ * How long a command may take from its first attempt's start to its answer, all attempts together. Time waiting
+ * for a worker or queued behind the bot's own rate limiter does not count (src/util/deadline.ts `extendDeadline`).
  */
 export const COMMAND_BUDGET_MS = 20_000;
 /** A retry is only worth it with this much of the budget left once its backoff is over. */
@@ -222,10 +222,10 @@ function isFinalAttempt(delivery: Delivery, deadline: Deadline): boolean {
 }
 
 /**
- * The bot's clock at the moment the event was first accepted: `now` less the real time since acceptance. In
- * production the clock is real time and this is the acceptance time itself, the same on every attempt.
+ * The bot's clock when the event's first attempt started: `now` less the real time since then. In production the
+ * clock is real time and this is that start itself, the same on every attempt.
  */
-function asOfAcceptance(now: number, delivery: Delivery): number {
-  if (delivery.acceptedAt === undefined) return now;
-  return now - Math.max(0, Date.now() - delivery.acceptedAt);
+function asOfFirstAttempt(now: number, delivery: Delivery): number {
+  if (delivery.startedAt === undefined) return now;
+  return now - Math.max(0, Date.now() - delivery.startedAt);
 }

@@ -23,7 +23,7 @@ export interface MessageContext {
    */
   readonly finalAttempt: boolean;
   /**
-   * The bot's clock when the event was first accepted, the same on every attempt: cards that show "as of" times
+   * The bot's clock when the event's first attempt started, the same on every attempt: cards that show "as of" times
    * render from it, so a retried attempt sends the same content (see `messageUuid`).
    */
   readonly asOf: number;

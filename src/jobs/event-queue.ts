@@ -2,7 +2,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEDUPE_TTL_MS, deliveryJobId } from '../bot/dedupe.js';
-import type { EventDispatcher, EventHandler } from '../bot/dispatcher.js';
+import { type EventDispatcher, type EventHandler, EventRefusedError } from '../bot/dispatcher.js';
 import type { EventEnvelope } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
 import { QUEUE_PREFIX, withTimeout } from './connections.js';
@@ -58,6 +58,8 @@ export class QueueDispatcher implements EventDispatcher {
   private readonly worker: Worker;
   private readonly log: Logger;
   private closed = false;
+  /** Jobs whose handler is running in this process. */
+  private handling = 0;
 
   constructor(private readonly opts: QueueDispatcherOptions) {
     this.log = opts.logger.child({ queue: EVENT_QUEUE });
@@ -84,7 +86,7 @@ export class QueueDispatcher implements EventDispatcher {
   }
 
   async dispatch(envelope: EventEnvelope): Promise<void> {
-    if (this.closed) throw new Error('dispatcher is shutting down');
+    if (this.closed) throw new EventRefusedError('shutting_down', 'dispatcher is shutting down');
     const jobId = deliveryJobId(envelope);
     // An add with an id that exists is a no-op in Redis: the duplicate is acknowledged and nothing runs twice.
     await withTimeout(
@@ -97,6 +99,10 @@ export class QueueDispatcher implements EventDispatcher {
   async pending(): Promise<number> {
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  unfinishedHere(): number {
+    return this.handling;
   }
 
   async drain(timeoutMs: number): Promise<void> {
@@ -123,13 +129,22 @@ export class QueueDispatcher implements EventDispatcher {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'started' });
-    await this.opts.handle(job.data, {
-      attempt,
-      finalAttempt: attempt >= attempts,
-      // Set by BullMQ when the job was added, kept across attempts.
-      acceptedAt: job.timestamp,
-      retryDelayMs: EVENT_JOB_OPTIONS.backoff.delay * 2 ** (attempt - 1),
-    });
+    // The command's budget counts from its first attempt's start, not from acceptance: a backlog waiting for a
+    // worker is not Feishu being slow. Remembered in the job only when an attempt fails, off the happy path.
+    const startedAt = firstStart(job.progress) ?? Date.now();
+    try {
+      await this.opts.handle(job.data, {
+        attempt,
+        finalAttempt: attempt >= attempts,
+        startedAt,
+        retryDelayMs: EVENT_JOB_OPTIONS.backoff.delay * 2 ** (attempt - 1),
+      });
+    } catch (err) {
+      if (attempt < attempts && firstStart(job.progress) === undefined) {
+        await job.updateProgress({ startedAt }).catch(() => undefined);
+      }
+      throw err;
+    }
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'completed' });
   }
 
@@ -140,4 +155,10 @@ export class QueueDispatcher implements EventDispatcher {
     if (final) this.log.error(fields, 'event job failed for good');
     else this.log.info(fields, 'event job failed; retrying with backoff');
   }
+}
+
+/** When the job's first attempt started, if an earlier attempt recorded it (see `process`). */
+function firstStart(progress: unknown): number | undefined {
+  const startedAt = (progress as { startedAt?: unknown } | null)?.startedAt;
+  return typeof startedAt === 'number' && Number.isFinite(startedAt) ? startedAt : undefined;
 }
