@@ -2,7 +2,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEDUPE_TTL_MS, deliveryJobId } from '../bot/dedupe.js';
-import { type EventDispatcher, type EventHandler, EventRefusedError } from '../bot/dispatcher.js';
+import type { EventDispatcher, EventHandler } from '../bot/dispatcher.js';
 import type { EventEnvelope } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
 import { QUEUE_PREFIX, withTimeout } from './connections.js';
@@ -58,8 +58,6 @@ export class QueueDispatcher implements EventDispatcher {
   private readonly worker: Worker;
   private readonly log: Logger;
   private closed = false;
-  /** Jobs whose handler is running in this process. */
-  private handling = 0;
 
   constructor(private readonly opts: QueueDispatcherOptions) {
     this.log = opts.logger.child({ queue: EVENT_QUEUE });
@@ -86,7 +84,7 @@ export class QueueDispatcher implements EventDispatcher {
   }
 
   async dispatch(envelope: EventEnvelope): Promise<void> {
-    if (this.closed) throw new EventRefusedError('shutting_down', 'dispatcher is shutting down');
+    if (this.closed) throw new Error('dispatcher is shutting down');
     const jobId = deliveryJobId(envelope);
     // An add with an id that exists is a no-op in Redis: the duplicate is acknowledged and nothing runs twice.
     await withTimeout(
@@ -99,10 +97,6 @@ export class QueueDispatcher implements EventDispatcher {
   async pending(): Promise<number> {
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
-  }
-
-  unfinishedHere(): number {
-    return this.handling;
   }
 
   async drain(timeoutMs: number): Promise<void> {
