@@ -1,3 +1,4 @@
+import { pathSegment } from './path.js';
 import type { FeishuTransport } from './transport.js';
 import type { AppUsageCycle, AppUsageOverview, AppUsageQuery } from './types.js';
 
@@ -17,7 +18,7 @@ export function createApplicationApi(transport: FeishuTransport): ApplicationApi
       // https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
       const body = await transport.call(endpoint, () =>
         sdk.application.v6.applicationAppUsage.overview({
-          path: { app_id: query.appId },
+          path: { app_id: pathSegment(query.appId) },
           params: { department_id_type: 'open_department_id' },
           data: {
             date: query.date,

@@ -1,4 +1,5 @@
 import { epochSeconds, type PageOptions, pageSize, toPage } from './pages.js';
+import { pathSegment } from './path.js';
 import type { FeishuTransport } from './transport.js';
 import type {
   DocLike,
@@ -51,7 +52,7 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
       const endpoint = 'drive.v1.fileStatistics.get';
       const body = await transport.call(endpoint, () =>
         sdk.drive.v1.fileStatistics.get({
-          path: { file_token: doc.token },
+          path: { file_token: pathSegment(doc.token) },
           params: { file_type: doc.type as StatisticsFileType },
         }),
       );
@@ -101,7 +102,7 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
       const endpoint = 'drive.v1.fileViewRecord.list';
       const body = await transport.call(endpoint, () =>
         sdk.drive.v1.fileViewRecord.list({
-          path: { file_token: doc.token },
+          path: { file_token: pathSegment(doc.token) },
           params: {
             file_type: doc.type as ViewRecordFileType,
             page_size: pageSize(page?.pageSize, DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE),
@@ -129,7 +130,7 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
       const endpoint = 'drive.v2.fileLike.list';
       const body = await transport.call(endpoint, () =>
         sdk.drive.v2.fileLike.list({
-          path: { file_token: doc.token },
+          path: { file_token: pathSegment(doc.token) },
           params: {
             // Only doc, docx and file have likes; Feishu answers 1061002 for anything else.
             file_type: doc.type as LikeFileType,
@@ -161,7 +162,7 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
       // https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list
       const body = await transport.call(endpoint, () =>
         sdk.drive.v1.permissionMember.list({
-          path: { token: doc.token },
+          path: { token: pathSegment(doc.token) },
           params: { type: doc.type as MemberDocType, fields: 'type' },
         }),
       );

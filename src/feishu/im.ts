@@ -1,3 +1,4 @@
+import { pathSegment } from './path.js';
 import type { FeishuTransport } from './transport.js';
 import type { ChatInfo } from './types.js';
 
@@ -43,7 +44,7 @@ export function createImApi(transport: FeishuTransport): ImApi {
         'im.v1.message.reply',
         () =>
           sdk.im.v1.message.reply({
-            path: { message_id: messageId },
+            path: { message_id: pathSegment(messageId) },
             // `uuid` makes the reply idempotent for an hour, so the transport's retries cannot double-post.
             data: { msg_type: 'interactive', content: JSON.stringify(card), uuid },
           }),
@@ -71,7 +72,7 @@ export function createImApi(transport: FeishuTransport): ImApi {
         'im.v1.message.patch',
         () =>
           sdk.im.v1.message.patch({
-            path: { message_id: messageId },
+            path: { message_id: pathSegment(messageId) },
             data: { content: JSON.stringify(card) },
           }),
         messageId,
@@ -84,7 +85,7 @@ export function createImApi(transport: FeishuTransport): ImApi {
       // `user_manager_id_list`, there is no separate list endpoint (chat.managers only adds and deletes).
       // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
       const body = await transport.call(endpoint, () =>
-        sdk.im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }),
+        sdk.im.v1.chat.get({ path: { chat_id: pathSegment(chatId) }, params: { user_id_type: 'open_id' } }),
       );
       const data = body.data;
       if (!data || typeof data !== 'object') throw transport.unexpected(endpoint, body, 'data');

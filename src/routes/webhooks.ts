@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { MalformedRequestError, RequestVerificationError } from '../errors.js';
+import type { EventEnvelope } from '../feishu/events.js';
+import { checkEventShape } from '../ingress/event-shape.js';
 import { type OpenedRequest, openFeishuRequest, type VerifyOptions } from '../ingress/verify-request.js';
 
 /** Feishu event bodies are a few KB; anything near this is not Feishu. Larger bodies get 413 before parsing. */
@@ -12,8 +14,9 @@ export interface WebhookRouteOptions {
 
 /**
  * `POST /webhook/event` and `POST /webhook/card`, thin on purpose: verify over the raw bytes, answer the URL check,
- * hand the typed event on. Events are only *accepted* here (Feishu retries anything not answered within 3 s);
- * card callbacks go to their owner (`CardCallbacks`), which answers within the deadline and follows up late.
+ * check the shape of the fields the bot reads, hand the typed event on. Events are only *accepted* here (Feishu
+ * retries anything not answered within 3 s); card callbacks go to their owner (`CardCallbacks`), which answers
+ * within the deadline and follows up late.
  * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
  */
 export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app, opts) => {
@@ -58,6 +61,31 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
     }
   }
 
+  /**
+   * The verified envelope when the fields the bot reads have the right types, else undefined after one log line.
+   * Such an event is authentic, so it is acknowledged (200) and not processed: a 4xx would only make Feishu
+   * deliver it again for hours. The line names the field and what was wrong with it, never its value.
+   */
+  function readableOrDropped(
+    route: 'event' | 'card',
+    envelope: EventEnvelope,
+    req: FastifyRequest,
+  ): EventEnvelope | undefined {
+    const checked = checkEventShape(envelope);
+    if (checked.ok) return checked.envelope;
+    app.metrics.inc('fsb_webhook_requests_total', { route, outcome: 'dropped' });
+    req.log.warn(
+      {
+        event_type: checked.eventType,
+        ...(checked.eventId ? { event_id: checked.eventId } : {}),
+        field: checked.field,
+        problem: checked.problem,
+      },
+      'verified event not in the shape the bot reads; acknowledged and dropped',
+    );
+    return undefined;
+  }
+
   app.post('/webhook/event', async (req, reply) => {
     const opened = openOrReject('event', req, reply);
     if (!opened) return reply;
@@ -65,9 +93,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
       app.metrics.inc('fsb_webhook_requests_total', { route: 'event', outcome: 'challenge' });
       return { challenge: opened.challenge };
     }
-    const { header } = opened.envelope;
+    const envelope = readableOrDropped('event', opened.envelope, req);
+    if (!envelope) return {};
+    const { header } = envelope;
     try {
-      await app.dispatcher.dispatch(opened.envelope);
+      await app.dispatcher.dispatch(envelope);
     } catch (err) {
       // Not accepted (shutting down, queue unreachable): 503 makes Feishu deliver it again later.
       req.log.warn({ err, event_id: header.event_id }, 'event not accepted; asking Feishu to retry');
@@ -85,8 +115,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
       app.metrics.inc('fsb_webhook_requests_total', { route: 'card', outcome: 'challenge' });
       return { challenge: opened.challenge };
     }
+    const envelope = readableOrDropped('card', opened.envelope, req);
+    // An empty answer: no toast, and the card stays as it is.
+    if (!envelope) return {};
     app.metrics.inc('fsb_webhook_requests_total', { route: 'card', outcome: 'accepted' });
-    return app.cardCallbacks.answer(opened.envelope);
+    return app.cardCallbacks.answer(envelope);
   });
 
   app.addHook('onResponse', async (_req, reply) => {
