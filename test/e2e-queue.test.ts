@@ -125,7 +125,11 @@ describe('Redis unreachable mid-run', () => {
       const retried = await deliverUntilAccepted(bot, events.slice(10, 30));
       expect(retried).toBe(20);
       emulator.setLatency(0);
-      await emulator.waitForMessages(30, 40_000);
+      await emulator.waitForMessages(30, 40_000).catch((err: unknown) => {
+        // Say what the bot saw, so a failure here can be read from CI's output alone.
+        const seen = bot.logs.text.split('\n').filter((line) => /"level":(40|50)/.test(line));
+        throw new Error(`${String(err)}\nbot warnings and errors:\n${seen.slice(-30).join('\n')}`);
+      });
       await bot.settle(40_000);
       const answered = emulator.messages.map((m) => m.targetId);
       expect(new Set(answered).size).toBe(30);

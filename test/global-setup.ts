@@ -16,8 +16,12 @@ declare module 'vitest' {
 export const THROWAWAY_MARKER_KEY = 'fsb:test:throwaway-server';
 /** List in DB 0 of logical databases not handed out yet (see `freshRedisDb`). */
 export const FREE_DBS_KEY = 'fsb:test:free-dbs';
-/** Enough logical databases for every Redis-using test file to hold its own at once. */
-export const DATABASE_COUNT = 64;
+/**
+ * Enough logical databases that none is handed out twice in one run (see `freshRedisDb`): a database returned
+ * while something of its last holder still runs (an orphaned child server's worker, a connection not yet closed)
+ * could otherwise hand that holder's jobs and keys to the next test. A few hundred empty databases cost nothing.
+ */
+export const DATABASE_COUNT = 512;
 
 export interface RedisServerHandle {
   port: number;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { Store } from '../src/store/store.js';
-import { FREE_DBS_KEY, THROWAWAY_MARKER_KEY } from './global-setup.js';
+import { DATABASE_COUNT, FREE_DBS_KEY, THROWAWAY_MARKER_KEY } from './global-setup.js';
 
 /** Base URL of the throwaway redis-server from `global-setup.ts` (DB 0, which is bookkeeping: do not use it). */
 export function redisUrlForTest(): string {
@@ -15,7 +15,7 @@ export interface FreshRedisDb {
   url: string;
   /** A plain client on that DB for arranging and inspecting state. */
   redis: Redis;
-  /** Empties the DB, closes `redis` and returns the DB to the pool. Call it in `afterAll`/`afterEach`. */
+  /** Empties the DB and closes `redis`; the DB is not handed out again this run. Call it in `afterAll`. */
   cleanup(): Promise<void>;
 }
 
@@ -35,7 +35,9 @@ export async function freshRedisDb(): Promise<FreshRedisDb> {
     await assertThrowaway(admin);
     const taken = await admin.lpop(FREE_DBS_KEY);
     if (taken === null) {
-      throw new Error('all throwaway Redis databases are in use: is some test not calling cleanup()?');
+      throw new Error(
+        `all ${DATABASE_COUNT - 1} throwaway Redis databases were handed out: raise DATABASE_COUNT`,
+      );
     }
     db = Number(taken);
   } finally {
@@ -60,8 +62,7 @@ export async function freshRedisDb(): Promise<FreshRedisDb> {
         await assertThrowaway(janitor);
         await janitor.select(db);
         await janitor.flushdb();
-        await janitor.select(0);
-        await janitor.rpush(FREE_DBS_KEY, String(db));
+        // Not returned to the pool: a database is used by one holder per run (see DATABASE_COUNT).
       } finally {
         janitor.disconnect();
       }
