@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { ShutdownSteps } from './lifecycle.js';
 import { botPlugin } from './plugins/bot.js';
 import { configPlugin, feishuPlugin, type ServiceOverrides, storePlugin } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,6 +25,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
     loggerInstance: opts.logger,
     return503OnClosing: true,
   });
+  // Before the plugins, whose close steps record themselves in it.
+  app.decorate('shutdownSteps', new ShutdownSteps());
 
   await app.register(configPlugin, { config, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   await app.register(storePlugin, opts.store ? { store: opts.store } : {});

@@ -6,7 +6,7 @@
 
 const COUNTERS = {
   fsb_webhook_requests_total:
-    'Webhook requests by route and outcome (accepted, challenge, rejected, malformed, dropped).',
+    'Webhook requests by route and outcome (accepted, challenge, rejected, malformed, dropped, refused).',
   fsb_events_total: 'Events handled by type and outcome (handled, duplicate, ignored).',
   fsb_commands_total: 'Commands run, by command name.',
   fsb_replies_total: 'Cards sent to chats, by outcome (sent, failed).',

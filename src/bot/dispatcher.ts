@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
+import { BotError } from '../errors.js';
 import type { EventEnvelope } from '../feishu/events.js';
+import { ADMIT_WITHIN_MS } from '../lifecycle.js';
 
 /**
  * The single hand-off between the webhook route and the bot. `dispatch` resolves once the event is *accepted*
  * (stored or queued), never when the work is done: the route answers Feishu within milliseconds whatever the work
- * costs. When acceptance fails (queue unreachable, shutting down) `dispatch` rejects and the route answers 503 so
- * Feishu delivers the event again later. Two implementations: `QueueDispatcher` (BullMQ on Redis: durable, shared
- * by every replica) and `InProcessDispatcher` (no Redis: one process, lost on a crash).
+ * costs. When acceptance fails (queue unreachable, shutting down, backlog full) `dispatch` rejects and the route
+ * answers 503 so Feishu delivers the event again later. Two implementations: `QueueDispatcher` (BullMQ on Redis:
+ * durable, shared by every replica) and `InProcessDispatcher` (no Redis: one process, lost on a crash).
  */
 export interface EventDispatcher {
   dispatch(envelope: EventEnvelope): Promise<void>;
@@ -14,6 +16,30 @@ export interface EventDispatcher {
   drain(timeoutMs: number): Promise<void>;
   /** Events accepted and not yet finished (waiting, running or backing off before a retry). */
   pending(): Promise<number>;
+  /**
+   * Events this process holds and has not finished, read without I/O (for shutdown, when Redis may be gone): in
+   * memory every waiting and running one, lost if the process ends now; with the queue the jobs this worker is
+   * running, which run again on another worker once their lock lapses.
+   */
+  unfinishedHere(): number;
+}
+
+/**
+ * The dispatcher did not accept the event, and says so before claiming it: Feishu's redelivery (15 s, 5 min, 1 h,
+ * 6 h later) is then processed, not dropped as a duplicate.
+ * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
+ */
+export class EventRefusedError extends BotError {
+  readonly code = 'EVENT_REFUSED';
+  override get transient(): boolean {
+    return true;
+  }
+  constructor(
+    readonly reason: 'shutting_down' | 'backlog_full',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** How the dispatcher runs this delivery: whether a failure now can still be retried later. */
@@ -33,35 +59,98 @@ export type EventHandler = (envelope: EventEnvelope, delivery: Delivery) => Prom
 /** Resolves true for the first delivery of an event, false for a repeat (see `claimDelivery`). */
 export type DeliveryClaim = (envelope: EventEnvelope) => Promise<boolean>;
 
+export interface InProcessDispatcherOptions {
+  /** The backlog must be estimated to finish within this (default ADMIT_WITHIN_MS); see `InProcessDispatcher`. */
+  admitWithinMs?: number;
+  concurrency?: number;
+  /** Assumed handling time of an event until some have finished here. */
+  initialEstimateMs?: number;
+  now?: () => number;
+}
+
+/**
+ * No evidence yet: assume a few Feishu calls. Erring low accepts work a shutdown may have to drop; erring high
+ * refuses the first burst after a start, often Feishu's redeliveries of what the last shutdown refused, whose next
+ * retry is then minutes away. The age of the events running corrects it before the first one finishes.
+ */
+const INITIAL_ESTIMATE_MS = 1_000;
+/**
+ * Weight of the newest handling time in the running average: bad news counts at once, good news slowly. A burst
+ * whose first few events finish before a rate limiter starts making the rest wait must not open the window wide;
+ * events that really are fast bring the average down within about sixty of them.
+ */
+const SMOOTHING_SLOWER = 0.5;
+const SMOOTHING_FASTER = 0.05;
+
 /**
  * In-process queue with bounded concurrency, for deployments without Redis. Not durable: work accepted but not
  * finished when the process dies is lost, which is why shutdown drains it and why startup says so. Duplicate
  * deliveries are dropped at acceptance through `claim`; each event gets one attempt.
+ *
+ * Admission: an event is accepted only if everything already accepted plus this one can be finished within
+ * `admitWithinMs` (under the shutdown drain budget, see `lifecycle.ts`), so a SIGTERM at any moment finds a backlog
+ * it can finish; anything beyond is refused with 503 and Feishu delivers it again later. The estimate is
+ * `ceil(backlog / concurrency)` rounds of `perEventMs`, where `perEventMs` is the larger of the recent average
+ * handling time and the age of the oldest event still running (so a Feishu that starts hanging narrows the window
+ * before any slow event has finished). An idle dispatcher always accepts one event, which keeps a stale, high
+ * average from refusing everything for ever. It is an estimate: work that slows down after it was accepted (a rate
+ * limit reached mid-burst) can still outrun the drain budget, and shutdown then says how many events it left.
  */
 export class InProcessDispatcher implements EventDispatcher {
   private readonly queue: EventEnvelope[] = [];
   private readonly idleWaiters: Array<() => void> = [];
-  private running = 0;
+  /** Running events by when they started. */
+  private readonly running = new Map<EventEnvelope, number>();
+  /** Admitted and still being claimed: counted, so concurrent deliveries cannot all squeeze past the estimate. */
+  private claiming = 0;
+  private averageMs: number;
   private closed = false;
+  private readonly concurrency: number;
+  private readonly admitWithinMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly handle: EventHandler,
     private readonly claim: DeliveryClaim,
     private readonly logger: Logger,
-    private readonly concurrency = 16,
-  ) {}
+    opts: InProcessDispatcherOptions = {},
+  ) {
+    this.concurrency = opts.concurrency ?? 16;
+    this.admitWithinMs = opts.admitWithinMs ?? ADMIT_WITHIN_MS;
+    this.averageMs = opts.initialEstimateMs ?? INITIAL_ESTIMATE_MS;
+    this.now = opts.now ?? Date.now;
+  }
 
   async pending(): Promise<number> {
     return this.count;
   }
 
+  unfinishedHere(): number {
+    return this.count;
+  }
+
   private get count(): number {
-    return this.queue.length + this.running;
+    return this.queue.length + this.running.size;
   }
 
   async dispatch(envelope: EventEnvelope): Promise<void> {
-    if (this.closed) throw new Error('dispatcher is shutting down');
-    if (!(await this.claim(envelope))) {
+    // Both checks come before the claim: a refused event must not be remembered as seen.
+    if (this.closed) throw new EventRefusedError('shutting_down', 'dispatcher is shutting down');
+    const estimateMs = this.finishEstimateMs(this.count + this.claiming + 1);
+    if (this.count + this.claiming > 0 && estimateMs > this.admitWithinMs) {
+      throw new EventRefusedError(
+        'backlog_full',
+        `backlog would take about ${estimateMs} ms, more than the ${this.admitWithinMs} ms a shutdown can wait`,
+      );
+    }
+    this.claiming += 1;
+    let first: boolean;
+    try {
+      first = await this.claim(envelope);
+    } finally {
+      this.claiming -= 1;
+    }
+    if (!first) {
       this.logger.debug({ event_id: envelope.header.event_id }, 'duplicate delivery dropped');
       return;
     }
@@ -85,18 +174,30 @@ export class InProcessDispatcher implements EventDispatcher {
     clearTimeout(timer);
   }
 
+  /** How long `backlog` events would take from now, by the rule in the class comment. */
+  private finishEstimateMs(backlog: number): number {
+    const now = this.now();
+    let perEventMs = this.averageMs;
+    for (const startedAt of this.running.values()) perEventMs = Math.max(perEventMs, now - startedAt);
+    return Math.ceil(backlog / this.concurrency) * Math.round(perEventMs);
+  }
+
   private pump(): void {
-    while (this.running < this.concurrency) {
+    while (this.running.size < this.concurrency) {
       const envelope = this.queue.shift();
       if (!envelope) break;
-      this.running += 1;
+      const startedAt = this.now();
+      this.running.set(envelope, startedAt);
       this.handle(envelope, { attempt: 1, finalAttempt: true })
         .catch((err: unknown) => {
           // Handlers turn expected failures into cards themselves; reaching here is a bug worth one loud line.
           this.logger.error({ err, event_id: envelope.header.event_id }, 'event handler crashed');
         })
         .finally(() => {
-          this.running -= 1;
+          this.running.delete(envelope);
+          const tookMs = this.now() - startedAt;
+          const weight = tookMs > this.averageMs ? SMOOTHING_SLOWER : SMOOTHING_FASTER;
+          this.averageMs += weight * (tookMs - this.averageMs);
           if (this.count === 0) for (const wake of this.idleWaiters.splice(0)) wake();
           else this.pump();
         });

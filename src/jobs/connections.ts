@@ -43,7 +43,11 @@ export function createQueueConnections(base: Redis, name: string): QueueConnecti
     producer,
     consumer,
     async close() {
-      await Promise.allSettled([producer.quit(), consumer.quit()]);
+      // QUIT only where it can be answered: on the worker connection (offline queue on) a QUIT sent while Redis is
+      // away would wait for a reconnect that may never come.
+      await Promise.allSettled(
+        [producer, consumer].filter((client) => client.status === 'ready').map((client) => client.quit()),
+      );
       producer.disconnect();
       consumer.disconnect();
     },

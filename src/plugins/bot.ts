@@ -21,6 +21,7 @@ import {
   QueueDigestScheduler,
 } from '../jobs/digest-queue.js';
 import { QueueDispatcher } from '../jobs/event-queue.js';
+import { DRAIN_BUDGET_MS } from '../lifecycle.js';
 import { RedisStore } from '../store/redis-store.js';
 import { rootLogger } from './services.js';
 
@@ -33,9 +34,6 @@ declare module 'fastify' {
   }
 }
 
-/** How long shutdown waits for accepted events to be answered before giving up on them. */
-export const DRAIN_TIMEOUT_MS = 10_000;
-
 export interface BotPluginOptions {
   /** The bot's clock ("today" for ranges, "3 hours ago"); tests pin it. */
   clock?: () => number;
@@ -46,9 +44,8 @@ export interface BotPluginOptions {
 }
 
 /**
- * The bot, the card-callback handler and the dispatcher that feeds the bot. Registered after the store and Feishu
- * plugins, so its onClose runs first (Fastify closes plugins in reverse order): in-flight work finishes while
- * Redis and HTTP are still open.
+ * The bot, the card-callback handler and the dispatcher that feeds the bot. Accepted work finishes in preClose,
+ * before any onClose: Redis and the Feishu client are still open (Fastify closes plugins in reverse order).
  */
 export const botPlugin = fp<BotPluginOptions>(
   async (app, opts) => {
@@ -127,10 +124,19 @@ export const botPlugin = fp<BotPluginOptions>(
       }),
     );
     app.decorate('lateWork', lateWork);
+    // preClose runs before Fastify stops listening, and from its start Fastify answers every request with 503 and
+    // `Connection: close` (`return503OnClosing`): Feishu gets an answer it redelivers on instead of a refused or
+    // reset connection, and keep-alive sockets wind down before the listener closes.
+    app.addHook('preClose', async () => {
+      const steps = app.shutdownSteps;
+      await Promise.all([
+        steps.run('finishing accepted events', () => dispatcher.drain(DRAIN_BUDGET_MS)),
+        steps.run('stopping digests', () => scheduler.stop()),
+        steps.run('finishing late card updates', () => lateWork.drain()),
+      ]);
+    });
     app.addHook('onClose', async () => {
-      await Promise.all([dispatcher.drain(DRAIN_TIMEOUT_MS), scheduler.stop()]);
-      await lateWork.drain();
-      await closeConnections();
+      await app.shutdownSteps.run('closing queue connections', () => closeConnections());
     });
   },
   { name: 'bot', dependencies: ['config', 'store', 'feishu'] },

@@ -54,7 +54,8 @@ export const storePlugin = fp<{ store?: Store }>(
       'cache',
       new JsonCache(store, { lockTtlMs, logger: rootLogger(app).child({ component: 'cache' }) }),
     );
-    if (!opts.store) app.addHook('onClose', async () => store.close());
+    if (!opts.store)
+      app.addHook('onClose', () => app.shutdownSteps.run('closing the store', () => store.close()));
     // Once per start, on the Redis this process opened from REDIS_URL: warn if it would lose acknowledged work.
     if (!opts.store && store instanceof RedisStore) await checkRedisSettings(store.client, app.log);
   },

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { EventRefusedError } from '../bot/dispatcher.js';
 import { MalformedRequestError, RequestVerificationError } from '../errors.js';
 import type { EventEnvelope } from '../feishu/events.js';
 import { checkEventShape } from '../ingress/event-shape.js';
@@ -99,8 +100,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
     try {
       await app.dispatcher.dispatch(envelope);
     } catch (err) {
-      // Not accepted (shutting down, queue unreachable): 503 makes Feishu deliver it again later.
-      req.log.warn({ err, event_id: header.event_id }, 'event not accepted; asking Feishu to retry');
+      // Not accepted (shutting down, backlog full, queue unreachable): 503 makes Feishu deliver it again later.
+      // A refusal by design is one short line; anything else keeps its stack.
+      if (err instanceof EventRefusedError) {
+        req.log.info(
+          { event_id: header.event_id, reason: err.reason },
+          'event refused; asking Feishu to retry',
+        );
+      } else {
+        req.log.warn({ err, event_id: header.event_id }, 'event not accepted; asking Feishu to retry');
+      }
+      app.metrics.inc('fsb_webhook_requests_total', { route: 'event', outcome: 'refused' });
       return reply.code(503).send({ error: 'unavailable' });
     }
     app.metrics.inc('fsb_webhook_requests_total', { route: 'event', outcome: 'accepted' });
