@@ -83,7 +83,7 @@ export class Bot {
     const message = extractMessage(event.message) ?? { text: '', links: [], mentions: [] };
     // One budget for the whole command across every attempt, counted from the first attempt's start: a Feishu
     // that hangs gets the reader a clear card within it, instead of after every attempt's timeouts in turn.
-    const deadline = { at: (delivery.startedAt ?? Date.now()) + COMMAND_BUDGET_MS };
+    const deadline = { at: (delivery.budgetFrom ?? delivery.startedAt ?? Date.now()) + COMMAND_BUDGET_MS };
     const ctx = createMessageContext({
       eventId,
       event,
@@ -98,7 +98,9 @@ export class Bot {
       await withDeadline(deadline, () => this.runCommand(ctx));
     } catch (err) {
       // A transient failure with attempts left goes back to the queue, which runs the whole command again; the
-      // replies already sent carry the same uuids the second time, so Feishu does not post them twice.
+      // replies already sent carry the same uuids the second time, so Feishu does not post them twice. The next
+      // attempt keeps the budget this one had left, limiter pauses included.
+      if (!delivery.finalAttempt) delivery.budgetFrom = deadline.at - COMMAND_BUDGET_MS;
       retryIfTransient(err, log, ctx);
       // The command's own failures are already cards; this is a failed reply or a bug. Try to say so once.
       await ctx.reply(presentError(err, log)).catch((replyErr: unknown) => {
@@ -171,7 +173,7 @@ export class Bot {
     const log = this.deps.logger.child({ event_id: eventId, chat_id: chatId });
     await this.deps.onAddedToChat?.(chatId);
     const card = this.helpCard();
-    await this.deps.feishu.sendCard(chatId, card, messageUuid(eventId, 'welcome', card), {
+    await this.deps.feishu.sendCard(chatId, card, messageUuid(eventId, 'welcome'), {
       receiveIdType: 'chat_id',
     });
     this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
@@ -208,8 +210,9 @@ function isMessageEvent(event: MessageReceiveEvent | undefined): event is Messag
 }
 
 /**
- * How long a command may take from its first attempt's start to its answer, all attempts together. Time waiting
- * for a worker or queued behind the bot's own rate limiter does not count (src/util/deadline.ts `extendDeadline`).
+ * How long a command may take from its first attempt's start to its answer, all attempts together (the backoff
+ * between attempts counts). Waiting for a worker before the first attempt, and time queued behind the bot's own
+ * rate limiter, do not (src/util/deadline.ts `pauseDeadline`).
  */
 export const COMMAND_BUDGET_MS = 20_000;
 /** A retry is only worth it with this much of the budget left once its backoff is over. */

@@ -163,7 +163,7 @@ export class CardActions {
       if (!operator) return deniedToast(action.a, { allowed: false, reason: 'not_allowed' });
       if (action.c === 'p') log.info({ kind: action.a }, 'private card clicked outside a private chat');
       const card = await buildPeopleCard(action.a, doc, 'p', deps, {});
-      await deps.feishu.sendCard(operator, card, messageUuid(eventId, 'p1', card), {
+      await deps.feishu.sendCard(operator, card, messageUuid(eventId, 'p1'), {
         receiveIdType: 'open_id',
       });
       return toast('success', {

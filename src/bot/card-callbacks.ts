@@ -57,11 +57,6 @@ export class CardCallbacks {
     return toast('info', { en: 'Working on it…', zh: '正在处理…' });
   }
 
-  /** Resolves once every late follow-up has been delivered or has failed (shutdown, tests). */
-  drain(): Promise<void> {
-    return this.#deps.lateWork.drain();
-  }
-
   async #followUp(envelope: EventEnvelope, late: CardCallbackAnswer, log: Logger): Promise<void> {
     const event = envelope.event as CardActionEvent;
     const messageId = event?.context?.open_message_id;
@@ -73,7 +68,7 @@ export class CardCallbacks {
     if (!late.toast || late.toast.type === 'success' || !operator) return;
     log.info({ toast_type: late.toast.type }, 'late callback answer sent privately');
     const card = buildNoticeCard({ toast: late.toast });
-    await this.#deps.feishu.sendCard(operator, card, messageUuid(envelope.header.event_id, 'late', card), {
+    await this.#deps.feishu.sendCard(operator, card, messageUuid(envelope.header.event_id, 'late'), {
       receiveIdType: 'open_id',
     });
   }

@@ -18,8 +18,9 @@ export interface MessageContext {
   /** Child logger carrying event_id and message_id. */
   readonly log: Logger;
   /**
-   * False while a durable queue will run this event again after a transient failure: handlers then throw such
-   * failures (see `presentOrRetry`) instead of answering with an error card.
+   * False while a durable queue will run this event again after a transient failure and the command's budget
+   * leaves room for that attempt (read when a failure happens): handlers then throw such failures (see
+   * `presentOrRetry`) instead of answering with an error card.
    */
   readonly finalAttempt: boolean;
   /**
@@ -35,22 +36,17 @@ export interface MessageContext {
 
 /**
  * Feishu makes a send idempotent for an hour when it carries the same `uuid` (≤ 50 chars), and silently drops a
- * send whose uuid it has seen even when the content differs (its docs: change the uuid when the content changes).
- * So the uuid is derived from what is sent: the event, the send's position (`r1`, `r2`, … for replies, `p1`, … for
- * private sends) and the card itself. A retried attempt that renders the same card (they render from cached
- * figures and the first attempt's `asOf`) is deduplicated by Feishu; one that has something else to say is sent.
+ * later send under a uuid it has seen, even when the content differs (its docs: change the uuid when the content
+ * changes). The uuid is the event and the send's position (`r1`, `r2`, … for replies, `p1`, … for private
+ * sends), so a retried attempt never posts twice; and what a retry renders is made the same as the first attempt
+ * (cached figures, the paging session seeded by the message, "as of" times from the first attempt's start), so
+ * the send Feishu keeps is the one the reader should see. A command that changed state on its first attempt (a
+ * digest edit) may render differently on the retry: Feishu then keeps the first card, which told the truth.
  * https://open.feishu.cn/document/server-docs/im-v1/message/create (uuid)
  */
-export function messageUuid(eventOrMessageId: string, slot: string, card: object): string {
-  const hash = createHash('sha256')
-    .update(eventOrMessageId)
-    .update('\n')
-    .update(slot)
-    .update('\n')
-    .update(JSON.stringify(card))
-    .digest('base64url');
-  // 44 characters at most: the slot (a few) plus 36 of the hash, well inside Feishu's 50.
-  return `${slot.slice(0, 7)}-${hash.slice(0, 36)}`;
+export function messageUuid(eventOrMessageId: string, slot: string): string {
+  const uuid = `${eventOrMessageId}-${slot}`;
+  return uuid.length <= 50 ? uuid : createHash('sha256').update(uuid).digest('hex').slice(0, 48);
 }
 
 export function createMessageContext(deps: {
@@ -95,7 +91,7 @@ export function createMessageContext(deps: {
       try {
         // Outside the command's deadline: an answer already computed is always delivered.
         await withoutDeadline(() =>
-          feishu.replyCard(messageId, card, messageUuid(messageId, `r${replies}`, card), {
+          feishu.replyCard(messageId, card, messageUuid(messageId, `r${replies}`), {
             chatId: event.message.chat_id,
           }),
         );
@@ -110,12 +106,17 @@ export function createMessageContext(deps: {
       const openId = event.sender.sender_id?.open_id;
       if (!openId) throw new Error('sender has no open_id');
       if (!checkSize(card)) return;
-      await withoutDeadline(() =>
-        feishu.sendCard(openId, card, messageUuid(messageId, `p${privates}`, card), {
-          receiveIdType: 'open_id',
-        }),
-      );
-      metrics.inc('fsb_replies_total', { outcome: 'sent' });
+      try {
+        await withoutDeadline(() =>
+          feishu.sendCard(openId, card, messageUuid(messageId, `p${privates}`), {
+            receiveIdType: 'open_id',
+          }),
+        );
+        metrics.inc('fsb_replies_total', { outcome: 'sent' });
+      } catch (err) {
+        metrics.inc('fsb_replies_total', { outcome: 'failed' });
+        throw err;
+      }
     },
   };
 }

@@ -50,8 +50,13 @@ export interface Delivery {
   finalAttempt: boolean;
   /** How long the queue waits before the next attempt, when there is one. */
   retryDelayMs?: number;
-  /** Epoch ms at which the first attempt started: the command's budget counts from here. Default: now. */
+  /** Epoch ms at which the first attempt started; "as of" times render from it. Default: now. */
   startedAt?: number;
+  /**
+   * Epoch ms from which the command's budget counts: `startedAt`, moved later by any time the budget was paused
+   * (queueing behind the limiter). A handler that fails updates it, and the queue keeps it for the next attempt.
+   */
+  budgetFrom?: number;
 }
 
 export type EventHandler = (envelope: EventEnvelope, delivery: Delivery) => Promise<void>;

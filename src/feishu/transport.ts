@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { type AxiosError, isAxiosError } from 'axios';
 import type { Logger } from 'pino';
-import { extendDeadline, timeLeftMs } from '../util/deadline.js';
+import { pauseDeadline, timeLeftMs, withoutDeadline } from '../util/deadline.js';
 import { classifyFeishuCode } from './codes.js';
 import { FeishuApiError, FeishuUnexpectedResponseError, TRANSPORT_FAILURE } from './errors.js';
 import {
@@ -306,8 +306,8 @@ export class FeishuTransport {
   /** The SDK would let every concurrent call on an empty cache fetch its own token: fetch once, share it. */
   #ensureTenantToken(): Promise<void> {
     if (this.#tokens.peek(lark.CTenantAccessToken, this.#appId) !== undefined) return Promise.resolve();
-    this.#warmUp ??= this.#tokenManager
-      .getTenantAccessToken()
+    // Shared by every caller, so bound by none of their deadlines (only by the request timeout).
+    this.#warmUp ??= withoutDeadline(() => this.#tokenManager.getTenantAccessToken())
       .then(
         () => undefined,
         (error: unknown) => {
@@ -343,10 +343,10 @@ export class FeishuTransport {
     }
     // After the token (not limited, and a slow fetch must not eat the slot) and outside the try: running out
     // of client-side wait is final, not a Feishu 99991400 to back off from and retry.
-    const queued = performance.now();
+    // Our own queue is not Feishu failing: the command's deadline does not run while we wait in it.
+    const resume = pauseDeadline();
     await this.#rateLimiter?.acquire(endpoint, scope, Math.max(0, maxWaitMs));
-    // Our own queue is not Feishu failing: the command's deadline moves by the time spent in it.
-    extendDeadline(performance.now() - queued);
+    resume();
     try {
       const body = await send();
       // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).

@@ -2,7 +2,12 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEDUPE_TTL_MS, deliveryJobId } from '../bot/dedupe.js';
-import { type EventDispatcher, type EventHandler, EventRefusedError } from '../bot/dispatcher.js';
+import {
+  type Delivery,
+  type EventDispatcher,
+  type EventHandler,
+  EventRefusedError,
+} from '../bot/dispatcher.js';
 import type { EventEnvelope } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
 import { QUEUE_PREFIX, withTimeout } from './connections.js';
@@ -146,17 +151,24 @@ export class QueueDispatcher implements EventDispatcher {
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'started' });
     // The command's budget counts from its first attempt's start, not from acceptance: a backlog waiting for a
     // worker is not Feishu being slow. Remembered in the job only when an attempt fails, off the happy path.
-    const startedAt = firstStart(job.progress) ?? Date.now();
+    const recorded = recordedStart(job.progress);
+    const startedAt = recorded?.startedAt ?? Date.now();
+    const delivery: Delivery = {
+      attempt,
+      finalAttempt: attempt >= attempts,
+      startedAt,
+      budgetFrom: recorded?.budgetFrom ?? startedAt,
+      retryDelayMs: EVENT_JOB_OPTIONS.backoff.delay * 2 ** (attempt - 1),
+    };
     try {
-      await this.opts.handle(job.data, {
-        attempt,
-        finalAttempt: attempt >= attempts,
-        startedAt,
-        retryDelayMs: EVENT_JOB_OPTIONS.backoff.delay * 2 ** (attempt - 1),
-      });
+      await this.opts.handle(job.data, delivery);
     } catch (err) {
-      if (attempt < attempts && firstStart(job.progress) === undefined) {
-        await job.updateProgress({ startedAt }).catch(() => undefined);
+      // Kept for the next attempt: when the first one started, and where its budget stood (the handler moves
+      // `budgetFrom` by any pause behind the limiter).
+      if (attempt < attempts && (!recorded || recorded.budgetFrom !== delivery.budgetFrom)) {
+        await job
+          .updateProgress({ startedAt, budgetFrom: delivery.budgetFrom ?? startedAt })
+          .catch(() => undefined);
       }
       throw err;
     }
@@ -172,8 +184,12 @@ export class QueueDispatcher implements EventDispatcher {
   }
 }
 
-/** When the job's first attempt started, if an earlier attempt recorded it (see `process`). */
-function firstStart(progress: unknown): number | undefined {
-  const startedAt = (progress as { startedAt?: unknown } | null)?.startedAt;
-  return typeof startedAt === 'number' && Number.isFinite(startedAt) ? startedAt : undefined;
+/** What an earlier attempt recorded (see `process`): when the first attempt started, and the budget's start. */
+function recordedStart(progress: unknown): { startedAt: number; budgetFrom: number } | undefined {
+  const { startedAt, budgetFrom } = (progress ?? {}) as { startedAt?: unknown; budgetFrom?: unknown };
+  if (typeof startedAt !== 'number' || !Number.isFinite(startedAt)) return undefined;
+  return {
+    startedAt,
+    budgetFrom: typeof budgetFrom === 'number' && Number.isFinite(budgetFrom) ? budgetFrom : startedAt,
+  };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { timeLeftMs } from '../util/deadline.js';
 import { SingleFlight } from '../util/single-flight.js';
 import type { Store } from './store.js';
 
@@ -133,7 +134,11 @@ export class JsonCache {
     lockKey: string,
     loadAndStore: () => Promise<Settled>,
   ): Promise<Settled> {
-    const deadline = performance.now() + this.#lockWaitMs;
+    // Never longer than the deadline of the command waiting (src/util/deadline.ts): past it, load ourselves,
+    // which then fails fast with a timeout the command can answer.
+    const left = timeLeftMs();
+    const deadline =
+      performance.now() + (left === undefined ? this.#lockWaitMs : Math.min(this.#lockWaitMs, left));
     let pause = this.#pollMinMs;
     for (;;) {
       const token = await this.#claim(lockKey);

@@ -3,10 +3,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /**
  * A deadline carried by the async context, so every Feishu call made on behalf of one command (through any number
  * of helpers) knows how long it may still take, without passing it through each signature. Node's
- * AsyncLocalStorage is the well-kept tool for this; the file only names the three operations the bot needs.
+ * AsyncLocalStorage is the well-kept tool for this; the file only names the four operations the bot needs.
  */
 export interface Deadline {
-  /** Epoch ms; moved later by `extendDeadline`. */
+  /** Epoch ms; moved later while a wait is paused (`pauseDeadline`). */
   at: number;
 }
 
@@ -29,10 +29,16 @@ export function timeLeftMs(): number | undefined {
 }
 
 /**
- * Moves the current deadline later by `ms`: time spent queueing behind our own rate limiter is not time Feishu
- * spent failing, and a command that waited its turn still gets its full budget for the calls themselves.
+ * Stops the clock of the current deadline while the caller waits behind our own rate limiter: time spent
+ * queueing is not time Feishu spent failing, so a command that waited its turn keeps the budget it had. Call the
+ * returned function when the wait ends. Waits that overlap (several calls of one command queueing at once) do not
+ * add up: the deadline only moves to give back what was left when each wait began.
  */
-export function extendDeadline(ms: number): void {
+export function pauseDeadline(): () => void {
   const deadline = storage.getStore();
-  if (deadline && ms > 0) deadline.at += ms;
+  if (!deadline) return () => undefined;
+  const leftAtStart = deadline.at - Date.now();
+  return () => {
+    deadline.at = Math.max(deadline.at, Date.now() + leftAtStart);
+  };
 }
