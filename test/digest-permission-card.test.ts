@@ -41,7 +41,9 @@ describe('buildDigestPermissionCard', () => {
     // Every element carries both languages, and the English fallback is the English text.
     for (const el of card.body.elements) {
       if (el.tag !== 'markdown') continue;
-      expect(el.i18n_content?.zh_cn).toBeTruthy();
+      // A Chinese text of its own, not the English copied over.
+      expect(typeof el.i18n_content?.zh_cn).toBe('string');
+      expect(el.i18n_content?.zh_cn).toMatch(/[\u4e00-\u9fff]/);
       expect(el.content).toBe(el.i18n_content?.en_us);
     }
   });

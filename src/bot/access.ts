@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FeishuClient } from '../feishu/client.js';
-import { FeishuApiError, missingScopes } from '../feishu/errors.js';
+import { isMissingScope } from '../feishu/codes.js';
+import { missingScopes } from '../feishu/errors.js';
 import type { DocRef, PermissionMember } from '../feishu/types.js';
 import type { JsonCache } from '../store/cache.js';
 
@@ -18,7 +19,6 @@ export type AccessDecision =
 /** Membership changes rarely and a revoked grant should not linger: two minutes. */
 const MEMBERS_TTL_MS = 2 * 60_000;
 const OWNER_TTL_MS = 10 * 60_000;
-const MISSING_SCOPE = 99991672;
 // Any one of these lets the bot list a document's collaborators.
 // https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list
 const MEMBERS_SCOPE_HINT = 'docs:permission.member:readonly';
@@ -62,7 +62,7 @@ export class AccessPolicy {
       ));
     } catch (err) {
       // Deny on doubt, and say why: an operator can fix a missing scope, a user can retry a hiccup.
-      if (err instanceof FeishuApiError && err.feishuCode === MISSING_SCOPE) {
+      if (isMissingScope(err)) {
         this.log.warn({ feishu_msg: err.feishuMsg }, 'cannot check document members: scope missing');
         return {
           allowed: false,

@@ -157,3 +157,10 @@ export function isCacheableFailure(err: unknown): boolean {
 export function isChatGone(err: unknown): err is FeishuApiError {
   return err instanceof FeishuApiError && classifyFeishuError(err) === 'chat_gone';
 }
+
+/** 99991672: the app lacks an API scope; its message names the scopes (see `missingScopes`). */
+const MISSING_SCOPE = 99991672;
+
+export function isMissingScope(err: unknown): err is FeishuApiError {
+  return err instanceof FeishuApiError && err.feishuCode === MISSING_SCOPE;
+}

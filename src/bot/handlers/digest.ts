@@ -21,7 +21,7 @@ import {
   setTime,
 } from '../../digest/subscriptions.js';
 import { type ChatSubscription, type DigestItem, itemKey } from '../../digest/types.js';
-import { FeishuApiError } from '../../feishu/errors.js';
+import { isMissingScope } from '../../feishu/codes.js';
 import { presentOrRetry } from '../../present/present-error.js';
 import type { AccessPolicy } from '../access.js';
 import { encodeAction } from '../actions.js';
@@ -165,7 +165,6 @@ export type ScheduleDecision =
   | { allowed: false; reason: 'not_allowed' | 'cannot_verify' }
   | { allowed: false; reason: 'missing_scope'; scope: string };
 
-const MISSING_SCOPE = 99991672;
 // Any one of im:chat:readonly, im:chat:read, im:chat reads a chat's owner and managers.
 // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
 const CHAT_SCOPE_HINT = 'im:chat:readonly';
@@ -193,7 +192,7 @@ export async function canChangeSchedule(
     ({ ownerId: owner, managerIds: managers } = await deps.chats.info(chat.chatId));
   } catch (err) {
     // Deny on doubt, and say why: an operator can fix a missing scope, a user can retry a hiccup.
-    if (err instanceof FeishuApiError && err.feishuCode === MISSING_SCOPE) {
+    if (isMissingScope(err)) {
       chat.log.warn('cannot read the group owner and managers: scope missing');
       return { allowed: false, reason: 'missing_scope', scope: CHAT_SCOPE_HINT };
     }
