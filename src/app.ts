@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { EventRetryPolicy } from './jobs/event-queue.js';
 import { ShutdownSteps } from './lifecycle.js';
 import { botPlugin } from './plugins/bot.js';
 import { configPlugin, feishuPlugin, type ServiceOverrides, storePlugin } from './plugins/services.js';
@@ -17,6 +18,8 @@ export interface BuildAppOptions extends ServiceOverrides {
   cardDeadlineMs?: number;
   /** How often the digest scheduler looks for chats that are due (default one minute); tests shorten it. */
   digestTickMs?: number;
+  /** The event jobs' retry schedule (default `EVENT_RETRY`); tests shorten it. */
+  eventRetry?: EventRetryPolicy;
 }
 
 /** Assemble the service. `server.ts` listens on it; tests call `inject()` or listen on port 0. */
@@ -38,6 +41,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
     ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
+    ...(opts.eventRetry ? { eventRetry: opts.eventRetry } : {}),
   });
   await app.register(healthRoutes);
   await app.register(webhookRoutes, opts.now ? { now: opts.now } : {});

@@ -9,6 +9,7 @@ import { cardText, type TestBot } from './helper.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 import { startE2e, useEmulator } from './support/e2e.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { waitUntil } from './support/wait-until.js';
 
 const DOC_TOKEN = 'doxcnQueueAbCdEfGhIjKlMnOp';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
@@ -82,6 +83,66 @@ describe('retries', () => {
       await bot.close();
     }
   });
+});
+
+describe('Feishu takes no messages at all (its token endpoint down)', () => {
+  const TOKEN = '/auth/v3/tenant_access_token/internal';
+  // No Feishu body: a gateway in front of the token endpoint answering 503.
+  const DOWN = { httpStatus: 503, code: 0, msg: '' } as const;
+  /** The production schedule in miniature: two attempts, then later runs 500, 1000, 2000 … ms apart. */
+  const retry = (windowMs: number) => ({
+    attempts: 2,
+    backoffMs: 50,
+    runLater: { firstDelayMs: 500, maxDelayMs: 2_000, windowMs },
+  });
+  const laterRuns = (bot: TestBot) => bot.logs.text.split('the event runs again later').length - 1;
+
+  it('keeps the event, and once Feishu is back the reader gets one card: the answer', async () => {
+    emulator.reset();
+    const bot = await startE2e({ emulator, redis: true, eventRetry: retry(60_000) });
+    try {
+      emulator.expireTokens();
+      emulator.failNext('POST', TOKEN, DOWN, 10_000);
+      await bot.deliver(messageEvent({ text: `stats ${DOC_URL}` }));
+      // Both attempts and three later runs fail: the command and then its error card, each wanting a token.
+      await waitUntil(
+        () => laterRuns(bot) >= 3,
+        30_000,
+        () => `later runs so far: ${laterRuns(bot)}`,
+      );
+      expect(emulator.messages).toHaveLength(0);
+      expect(emulator.callsTo('POST', TOKEN).length).toBeGreaterThanOrEqual(8);
+      expect(await bot.app.dispatcher.pending()).toBe(1);
+
+      emulator.reset(); // Feishu is back.
+      await emulator.waitForMessages(1, 20_000);
+      await bot.settle(20_000);
+      expect(emulator.messages).toHaveLength(1);
+      expect(cardText(emulator.messages[0]?.content)).toContain('4,321');
+      expect(bot.logs.text).not.toContain('could not deliver the error card');
+    } finally {
+      await bot.close();
+    }
+  }, 60_000);
+
+  it('stops once the next run would start past the window, and says so', async () => {
+    emulator.reset();
+    const bot = await startE2e({ emulator, redis: true, eventRetry: retry(2_500) });
+    try {
+      emulator.expireTokens();
+      emulator.failNext('POST', TOKEN, DOWN, 10_000);
+      await bot.deliver(messageEvent({ text: `stats ${DOC_URL}` }));
+      await bot.settle(20_000);
+      // Runs start about 0.5 and 1.5 s after the first attempt; a third would start about 3.5 s after it, past the
+      // 2.5 s window. A whole second either side of the line: the count does not depend on the machine's speed.
+      expect(laterRuns(bot)).toBe(2);
+      expect(bot.logs.text).toContain('could not deliver the error card');
+      expect(emulator.messages).toHaveLength(0);
+      expect(await bot.app.dispatcher.pending()).toBe(0);
+    } finally {
+      await bot.close();
+    }
+  }, 60_000);
 });
 
 describe('Redis unreachable mid-run', () => {

@@ -7,6 +7,7 @@ import { type App, buildApp } from '../src/app.js';
 import { type LogLevel, loadConfig } from '../src/config.js';
 import type { EventEnvelope } from '../src/feishu/events.js';
 import type { RateLimitTable } from '../src/feishu/rate-limits.js';
+import type { EventRetryPolicy } from '../src/jobs/event-queue.js';
 import { createLogger } from '../src/logger.js';
 import type { Store } from '../src/store/store.js';
 import type { FeishuEmulator } from './emulator/feishu-emulator.js';
@@ -60,6 +61,7 @@ export async function startTestBot(opts: {
   digestTickMs?: number;
   /** Default `debug`; the secrets test runs every level. */
   logLevel?: LogLevel;
+  eventRetry?: EventRetryPolicy;
 }): Promise<TestBot> {
   const { emulator } = opts;
   const config = loadConfig({
@@ -82,6 +84,7 @@ export async function startTestBot(opts: {
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
     ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
+    ...(opts.eventRetry ? { eventRetry: opts.eventRetry } : {}),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { buildHelpCard, buildUsageCard, type Card, type HelpCardInput } from '../../cards/index.js';
 import type { FeishuClient } from '../feishu/client.js';
+import { isTransient } from '../feishu/codes.js';
 import {
   type BotAddedEvent,
   EVENT_BOT_ADDED,
@@ -16,7 +17,7 @@ import { type Deadline, withDeadline } from '../util/deadline.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { MAX_LINKS_PER_COMMAND, parseCommand } from './commands.js';
 import { createMessageContext, type MessageContext, messageUuid } from './context.js';
-import type { Delivery } from './dispatcher.js';
+import { type Delivery, RunLaterError } from './dispatcher.js';
 import { type DigestDeps, runDigestCommand } from './handlers/digest.js';
 import { type PeopleDeps, runPeopleCommand } from './handlers/people.js';
 import { runStats } from './handlers/stats.js';
@@ -103,9 +104,15 @@ export class Bot {
       if (!delivery.finalAttempt) delivery.budgetFrom = deadline.at - COMMAND_BUDGET_MS;
       retryIfTransient(err, log, ctx);
       // The command's own failures are already cards; this is a failed reply or a bug. Try to say so once.
-      await ctx.reply(presentError(err, log)).catch((replyErr: unknown) => {
+      try {
+        await ctx.reply(presentError(err, log));
+      } catch (replyErr) {
+        // Not even the error card went out, and for a reason that passes (the token endpoint or the message API
+        // down): the reader has heard nothing. The queue keeps the event and runs it again later, with a budget
+        // of its own, until Feishu takes messages again; the reader then gets one card.
+        if (delivery.mayRunLater && isTransient(replyErr)) throw new RunLaterError(replyErr);
         log.error({ err: replyErr }, 'could not deliver the error card');
-      });
+      }
     }
     return 'handled';
   }

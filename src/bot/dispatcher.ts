@@ -42,12 +42,33 @@ export class EventRefusedError extends BotError {
   }
 }
 
+/**
+ * Thrown by a handler on its final attempt when not even the error card could be sent, for a reason that passes
+ * (Feishu's token endpoint or message API down): nobody has heard anything yet. Only when the delivery says
+ * `mayRunLater`; the queue then keeps the job and runs the whole event again later (see `DEFERRAL` in
+ * `jobs/event-queue.ts`).
+ */
+export class RunLaterError extends BotError {
+  readonly code = 'RUN_LATER';
+  override get transient(): boolean {
+    return true;
+  }
+  constructor(cause: unknown) {
+    super('nothing could be sent to the reader; the event runs again later', { cause });
+  }
+}
+
 /** How the dispatcher runs this delivery: whether a failure now can still be retried later. */
 export interface Delivery {
   /** 1-based. */
   attempt: number;
   /** No retry follows a failure of this attempt: errors must become cards now. */
   finalAttempt: boolean;
+  /**
+   * On a final attempt: the dispatcher can still run the event again later, much later than a retry, if the
+   * handler could tell the reader nothing at all (`RunLaterError`). Only the durable queue can.
+   */
+  mayRunLater?: boolean;
   /** How long the queue waits before the next attempt, when there is one. */
   retryDelayMs?: number;
   /** Epoch ms at which the first attempt started; "as of" times render from it. Default: now. */

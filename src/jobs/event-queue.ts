@@ -1,4 +1,4 @@
-import { type Job, Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEDUPE_TTL_MS, deliveryJobId } from '../bot/dedupe.js';
@@ -7,6 +7,7 @@ import {
   type EventDispatcher,
   type EventHandler,
   EventRefusedError,
+  RunLaterError,
 } from '../bot/dispatcher.js';
 import type { EventEnvelope } from '../feishu/events.js';
 import type { Metrics } from '../metrics.js';
@@ -44,6 +45,39 @@ export const EVENT_WORKER_LOCKS = {
   maxStalledCount: 2,
 } as const;
 
+/**
+ * When the final attempt could tell the reader nothing at all (`RunLaterError`: Feishu's token endpoint or message
+ * API down), the job is kept and runs again 30 s later, then 1, 2, 4 and every 5 min, each run a fresh command
+ * with a budget of its own, until the first card goes out. Runs start within 45 min of the first attempt: Feishu
+ * keeps a send's `uuid` for 1 hour, so a reply an earlier run did get out is still not posted twice.
+ */
+export const RUN_LATER = {
+  firstDelayMs: 30_000,
+  maxDelayMs: 5 * 60_000,
+  windowMs: 45 * 60_000,
+} as const;
+
+export interface RunLaterPolicy {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** From the first attempt's start to the start of the last run. */
+  windowMs: number;
+}
+
+/** The retry schedule; tests shorten it. */
+export interface EventRetryPolicy {
+  attempts: number;
+  /** Exponential backoff base between attempts. */
+  backoffMs: number;
+  runLater: RunLaterPolicy;
+}
+
+export const EVENT_RETRY: EventRetryPolicy = {
+  attempts: EVENT_JOB_OPTIONS.attempts,
+  backoffMs: EVENT_JOB_OPTIONS.backoff.delay,
+  runLater: RUN_LATER,
+};
+
 export interface QueueDispatcherOptions {
   producer: Redis;
   consumer: Redis;
@@ -51,6 +85,7 @@ export interface QueueDispatcherOptions {
   logger: Logger;
   metrics: Metrics;
   concurrency?: number;
+  retry?: EventRetryPolicy;
 }
 
 /**
@@ -66,14 +101,22 @@ export class QueueDispatcher implements EventDispatcher {
   /** Jobs whose handler is running in this process. */
   private handling = 0;
 
+  private readonly retry: EventRetryPolicy;
+
   constructor(private readonly opts: QueueDispatcherOptions) {
     this.log = opts.logger.child({ queue: EVENT_QUEUE });
+    this.retry = opts.retry ?? EVENT_RETRY;
     this.queue = new Queue(EVENT_QUEUE, {
       connection: opts.producer,
       prefix: QUEUE_PREFIX,
-      defaultJobOptions: EVENT_JOB_OPTIONS,
+      defaultJobOptions: {
+        ...EVENT_JOB_OPTIONS,
+        attempts: this.retry.attempts,
+        backoff: { type: 'exponential', delay: this.retry.backoffMs },
+      },
     });
-    this.worker = new Worker(EVENT_QUEUE, (job: Job<EventEnvelope>) => this.processCounted(job), {
+    const processor = (job: Job<EventEnvelope>, token?: string) => this.processCounted(job, token);
+    this.worker = new Worker(EVENT_QUEUE, processor, {
       connection: opts.consumer,
       prefix: QUEUE_PREFIX,
       concurrency: opts.concurrency ?? 16,
@@ -136,43 +179,84 @@ export class QueueDispatcher implements EventDispatcher {
   }
 
   /** `process`, counted in `unfinishedHere` while it runs. */
-  private async processCounted(job: Job<EventEnvelope>): Promise<void> {
+  private async processCounted(job: Job<EventEnvelope>, token: string | undefined): Promise<void> {
     this.handling += 1;
     try {
-      await this.process(job);
+      await this.process(job, token);
     } finally {
       this.handling -= 1;
     }
   }
 
-  private async process(job: Job<EventEnvelope>): Promise<void> {
+  private async process(job: Job<EventEnvelope>, token: string | undefined): Promise<void> {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'started' });
     // The command's budget counts from its first attempt's start, not from acceptance: a backlog waiting for a
     // worker is not Feishu being slow. Remembered in the job only when an attempt fails, off the happy path.
-    const recorded = recordedStart(job.progress);
-    const startedAt = recorded?.startedAt ?? Date.now();
+    const recorded = readProgress(job.progress);
+    const startedAt = recorded.startedAt ?? Date.now();
+    const since = recorded.since ?? startedAt;
+    const runLaterInMs = token ? this.runLaterDelayMs(since, recorded.runs) : undefined;
+    const finalAttempt = attempt >= attempts;
     const delivery: Delivery = {
       attempt,
-      finalAttempt: attempt >= attempts,
+      finalAttempt,
+      ...(finalAttempt && runLaterInMs !== undefined ? { mayRunLater: true } : {}),
       startedAt,
-      budgetFrom: recorded?.budgetFrom ?? startedAt,
-      retryDelayMs: EVENT_JOB_OPTIONS.backoff.delay * 2 ** (attempt - 1),
+      budgetFrom: recorded.budgetFrom ?? startedAt,
+      retryDelayMs: this.retry.backoffMs * 2 ** (attempt - 1),
     };
     try {
       await this.opts.handle(job.data, delivery);
     } catch (err) {
+      if (err instanceof RunLaterError && token && runLaterInMs !== undefined) {
+        await this.runLater(job, token, { since, runs: recorded.runs + 1 }, runLaterInMs, err);
+      }
       // Kept for the next attempt: when the first one started, and where its budget stood (the handler moves
       // `budgetFrom` by any pause behind the limiter).
-      if (attempt < attempts && (!recorded || recorded.budgetFrom !== delivery.budgetFrom)) {
-        await job
-          .updateProgress({ startedAt, budgetFrom: delivery.budgetFrom ?? startedAt })
-          .catch(() => undefined);
+      if (attempt < attempts && recorded.budgetFrom !== delivery.budgetFrom) {
+        const progress: JobProgress = {
+          startedAt,
+          budgetFrom: delivery.budgetFrom ?? startedAt,
+          since,
+          runs: 0,
+        };
+        await job.updateProgress(progress).catch(() => undefined);
       }
       throw err;
     }
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'completed' });
+  }
+
+  /** How long until the next later run, or undefined when it would start past the window. */
+  private runLaterDelayMs(since: number, runs: number): number | undefined {
+    const { firstDelayMs, maxDelayMs, windowMs } = this.retry.runLater;
+    const delayMs = Math.min(firstDelayMs * 2 ** runs, maxDelayMs);
+    return Date.now() + delayMs - since <= windowMs ? delayMs : undefined;
+  }
+
+  /**
+   * Back to the delayed set without spending an attempt (`moveToDelayed` with the worker's lock token, then
+   * BullMQ's `DelayedError`): the later run is a final attempt again, with a budget of its own from its start.
+   */
+  private async runLater(
+    job: Job<EventEnvelope>,
+    token: string,
+    next: { since: number; runs: number },
+    delayMs: number,
+    err: RunLaterError,
+  ): Promise<never> {
+    const progress: JobProgress = next;
+    await job.updateProgress(progress);
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'run_later' });
+    const reason = err.cause instanceof Error ? err.cause.message : String(err.cause);
+    this.log.warn(
+      { job_id: job.id, run: next.runs, delay_ms: delayMs, reason },
+      'Feishu takes no messages; the event runs again later',
+    );
+    throw new DelayedError();
   }
 
   private onFailed(job: Job<EventEnvelope> | undefined, err: Error): void {
@@ -184,12 +268,27 @@ export class QueueDispatcher implements EventDispatcher {
   }
 }
 
-/** What an earlier attempt recorded (see `process`): when the first attempt started, and the budget's start. */
-function recordedStart(progress: unknown): { startedAt: number; budgetFrom: number } | undefined {
-  const { startedAt, budgetFrom } = (progress ?? {}) as { startedAt?: unknown; budgetFrom?: unknown };
-  if (typeof startedAt !== 'number' || !Number.isFinite(startedAt)) return undefined;
+/**
+ * What earlier attempts recorded in the job's progress: when this run's first attempt started and where its budget
+ * stood, when the event's very first attempt started (`since`), and how many later runs there have been.
+ */
+interface JobProgress {
+  startedAt?: number;
+  budgetFrom?: number;
+  since: number;
+  runs: number;
+}
+
+function readProgress(progress: unknown): Partial<JobProgress> & { runs: number } {
+  const { startedAt, budgetFrom, since, runs } = (progress ?? {}) as Record<string, unknown>;
+  const start = finite(startedAt);
   return {
-    startedAt,
-    budgetFrom: typeof budgetFrom === 'number' && Number.isFinite(budgetFrom) ? budgetFrom : startedAt,
+    ...(start !== undefined ? { startedAt: start, budgetFrom: finite(budgetFrom) ?? start } : {}),
+    ...(finite(since) !== undefined ? { since: finite(since) } : {}),
+    runs: finite(runs) ?? 0,
   };
+}
+
+function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }

@@ -20,7 +20,7 @@ import {
   InProcessDigestScheduler,
   QueueDigestScheduler,
 } from '../jobs/digest-queue.js';
-import { QueueDispatcher } from '../jobs/event-queue.js';
+import { type EventRetryPolicy, QueueDispatcher } from '../jobs/event-queue.js';
 import { DRAIN_BUDGET_MS } from '../lifecycle.js';
 import { RedisStore } from '../store/redis-store.js';
 import { rootLogger } from './services.js';
@@ -41,6 +41,8 @@ export interface BotPluginOptions {
   digestTickMs?: number;
   /** Tests shorten the card-callback deadline to exercise the late path. */
   cardDeadlineMs?: number;
+  /** Tests shorten the event jobs' retry schedule (Redis only). */
+  eventRetry?: EventRetryPolicy;
 }
 
 /**
@@ -88,7 +90,13 @@ export const botPlugin = fp<BotPluginOptions>(
     let closeConnections = async (): Promise<void> => undefined;
     if (app.store instanceof RedisStore) {
       const connections = createQueueConnections(app.store.client, 'jobs');
-      const queued = new QueueDispatcher({ ...connections, handle, logger, metrics: app.metrics });
+      const queued = new QueueDispatcher({
+        ...connections,
+        handle,
+        logger,
+        metrics: app.metrics,
+        ...(opts.eventRetry ? { retry: opts.eventRetry } : {}),
+      });
       scheduler = new QueueDigestScheduler({ ...connections, runner, logger, metrics: app.metrics, tickMs });
       app.addHook('onReady', async () => {
         queued.start();

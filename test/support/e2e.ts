@@ -10,6 +10,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { LogLevel } from '../../src/config.js';
 import type { RateLimitTable } from '../../src/feishu/rate-limits.js';
+import type { EventRetryPolicy } from '../../src/jobs/event-queue.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/store.js';
 import { type EmulatedDoc, type FeishuEmulator, startFeishuEmulator } from '../emulator/feishu-emulator.js';
@@ -50,6 +51,8 @@ export interface E2eOptions extends EmulatorSetup {
   digestTickMs?: number;
   /** The bot's log level; default `debug`. */
   logLevel?: LogLevel;
+  /** The event jobs' retry schedule with Redis; default the production one. */
+  eventRetry?: EventRetryPolicy;
 }
 
 export interface E2e extends TestBot {
@@ -96,6 +99,7 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
       ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
       ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      ...(opts.eventRetry ? { eventRetry: opts.eventRetry } : {}),
     });
     closers.unshift(() => bot.close());
     return { ...bot, emulator, close: () => closeInOrder(closers) };
