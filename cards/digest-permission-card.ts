@@ -1,8 +1,9 @@
 /**
  * Who may change a chat's daily digest, said when someone else tries. Documents stay open to everyone in the
- * chat; what would undo someone else's set-up is not: turning the digest off or moving its time is for whoever
- * set it up, the group's owner and managers and bot admins, and tenant-wide items (workplace, apps) are removed
- * by bot admins only, as only they can add them.
+ * chat; what would undo someone else's set-up is not: turning the digest off, moving its time, or removing its
+ * last item (which leaves nothing to send, as `digest off` would) is for whoever set it up, the group's owner and
+ * managers and bot admins, and tenant-wide items (workplace, apps) are removed by bot admins only, as only they
+ * can add them.
  */
 
 import { buildCard, type Card, type CardElement, isSafeUserId, personTag, truncateText } from './card.js';
@@ -13,8 +14,11 @@ import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 /** Between sentences: a space in English, none after a Chinese full stop. */
 const GAP: Bilingual = { zh: '', en: ' ' };
 
-/** `off` and `time` are the schedule; `remove` is taking a workplace or app item out. */
-export type DigestChange = 'off' | 'time' | 'remove';
+/**
+ * `off`, `time` and `remove_last` (removing the only item left) follow the schedule rule; `remove` is taking a
+ * workplace or app item out.
+ */
+export type DigestChange = 'off' | 'time' | 'remove_last' | 'remove';
 
 export interface DigestPermissionCardInput {
   change: DigestChange;
@@ -59,6 +63,40 @@ const DOCUMENTS_STAY_OPEN: Bilingual = {
   en: 'Documents are open to everyone: anyone in the chat can add them with `digest add ‹link›` and take them out with Remove.',
 };
 
+/** Why removing one document is refused when documents are open to everyone. */
+const LAST_ITEM_IS_OFF: Bilingual = {
+  zh: '这是每日数据中仅剩的一项，移除后就没有可推送的内容，效果等同于关闭每日数据。',
+  en: 'It is the only item left: removing it leaves nothing to send, the same as turning the digest off.',
+};
+
+const OTHER_DOCUMENTS_STAY_OPEN: Bilingual = {
+  zh: '其他情况下文档不受此限制：群里任何人都可以添加文档，也可以移除不是最后一项的文档。',
+  en: 'Documents are otherwise open to everyone: anyone in the chat can add one, and remove any that is not the last.',
+};
+
+/**
+ * The toast of a refused Remove click on the last item: the card's sentences without the person tag, which a
+ * toast would show as markup.
+ */
+export function lastItemToastText(reason: DigestPermissionCardInput['reason'], scope?: string): Bilingual {
+  switch (reason) {
+    case 'not_allowed':
+      return joinBilingual([LAST_ITEM_IS_OFF, digestScheduleRule()], GAP);
+    case 'missing_scope': {
+      const shown = quoteScope(scope);
+      return {
+        zh: `这是仅剩的一项，移除它需要核实群主和群管理员，但机器人缺少 ${shown} 权限，请联系飞书管理员开通。`,
+        en: `It is the only item left, and removing it needs the group's owner and managers, which the bot cannot look up without the ${shown} scope: ask a Feishu admin to add it.`,
+      };
+    }
+    case 'cannot_verify':
+      return {
+        zh: '这是仅剩的一项，机器人这次没能向飞书核实群主和群管理员，所以暂不移除。请稍后再试。',
+        en: "It is the only item left, and the bot could not ask Feishu for the group's owner and managers this time, so nothing was removed. Try again in a minute.",
+      };
+  }
+}
+
 /** Scopes are `a:b.c:readonly`-shaped; anything else is not shown. */
 function quoteScope(scope: string | undefined): string {
   const short = truncateText((scope ?? '').trim(), 80);
@@ -84,20 +122,35 @@ export function buildDigestPermissionCard(input: DigestPermissionCardInput): Car
       en: 'If it is no longer wanted, ask a bot admin to remove it; or whoever set the digest up, the group owner or a manager can turn the whole digest off with `digest off`.',
     };
   } else {
-    const change = CHANGES[input.change];
-    const rule = digestScheduleRule(input.subscriber);
+    const lastItem = input.change === 'remove_last';
+    // The rule is about the schedule; removing the last item first says why that is the schedule too.
+    const rule = lastItem
+      ? joinBilingual([LAST_ITEM_IS_OFF, digestScheduleRule(input.subscriber)], GAP)
+      : digestScheduleRule(input.subscriber);
     switch (input.reason) {
-      case 'not_allowed':
-        title = {
-          zh: `你不能${change.zh}本群的每日数据`,
-          en: `You can't ${change.en} this chat's daily digest`,
-        };
+      case 'not_allowed': {
+        if (input.change === 'remove_last') {
+          title = {
+            zh: '你不能移除本群每日数据的最后一项',
+            en: "You can't remove the last item of this chat's daily digest",
+          };
+        } else {
+          const change = CHANGES[input.change];
+          title = {
+            zh: `你不能${change.zh}本群的每日数据`,
+            en: `You can't ${change.en} this chat's daily digest`,
+          };
+        }
         body = rule;
         fix = joinBilingual(
-          [{ zh: '请联系上面这些人中的一位。', en: 'Ask one of them to do it.' }, DOCUMENTS_STAY_OPEN],
+          [
+            { zh: '请联系上面这些人中的一位。', en: 'Ask one of them to do it.' },
+            lastItem ? OTHER_DOCUMENTS_STAY_OPEN : DOCUMENTS_STAY_OPEN,
+          ],
           GAP,
         );
         break;
+      }
       case 'missing_scope': {
         const scope = quoteScope(input.scope);
         title = { zh: '机器人缺少权限', en: 'The bot is missing a permission' };

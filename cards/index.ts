@@ -40,6 +40,7 @@ export {
   type DigestChange,
   type DigestPermissionCardInput,
   digestScheduleRule,
+  lastItemToastText,
   TENANT_ITEM_RULE,
 } from './digest-permission-card.js';
 export { buildErrorCard, type ErrorCardInput } from './error-card.js';

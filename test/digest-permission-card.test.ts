@@ -9,6 +9,7 @@ import {
   cardByteSize,
   type DigestPermissionCardInput,
   digestScheduleRule,
+  lastItemToastText,
   MAX_CARD_BYTES,
   TENANT_ITEM_RULE,
 } from '../cards/index.js';
@@ -26,6 +27,11 @@ const CASES: Array<[string, DigestPermissionCardInput]> = [
   ['time, not allowed, no subscriber recorded', { change: 'time', reason: 'not_allowed' }],
   ['off, cannot verify', { change: 'off', reason: 'cannot_verify', subscriber: SUBSCRIBER }],
   ['time, missing scope', { change: 'time', reason: 'missing_scope', scope: 'im:chat:readonly' }],
+  [
+    'last item, not allowed, subscriber known',
+    { change: 'remove_last', reason: 'not_allowed', subscriber: SUBSCRIBER },
+  ],
+  ['last item, cannot verify', { change: 'remove_last', reason: 'cannot_verify' }],
   ['remove workplace', { change: 'remove', reason: 'not_allowed', item: { kind: 'workplace' } }],
   [
     'remove app',
@@ -78,6 +84,32 @@ describe('buildDigestPermissionCard', () => {
     expect(card.header.title.content).toBe('Only bot admins can remove this item');
     expect(texts(card, 'en_us')).toContain(TENANT_ITEM_RULE.en);
     expect(texts(card, 'zh_cn')).toContain(TENANT_ITEM_RULE.zh);
+  });
+
+  it('the last item: says removing it turns the digest off, and who may', () => {
+    const card = buildDigestPermissionCard({
+      change: 'remove_last',
+      reason: 'not_allowed',
+      subscriber: SUBSCRIBER,
+    });
+    expect(card.header.title.content).toBe("You can't remove the last item of this chat's daily digest");
+    const en = texts(card, 'en_us');
+    expect(en).toContain('the same as turning the digest off');
+    expect(en).toContain(`whoever set it up (<person id='${SUBSCRIBER}'></person>)`);
+    expect(en).toContain('remove any that is not the last');
+    expect(texts(card, 'zh_cn')).toContain('效果等同于关闭每日数据');
+  });
+
+  it.each([
+    ['not_allowed', "the group's owner and managers, and bot admins"],
+    ['cannot_verify', 'Try again in a minute'],
+    ['missing_scope', '`im:chat:readonly`'],
+  ] as const)('the last item’s toast (%s) says why, as plain text without a person tag', (reason, phrase) => {
+    const text = lastItemToastText(reason, 'im:chat:readonly');
+    expect(text.en).toContain('It is the only item left');
+    expect(text.en).toContain(phrase);
+    expect(text.zh).toMatch(/[\u4e00-\u9fff]/);
+    expect(`${text.en}${text.zh}`).not.toContain('<person');
   });
 
   it('names the missing scope in a code span, and nothing else a caller passes as one', () => {

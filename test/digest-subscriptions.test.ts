@@ -3,8 +3,13 @@ import { dueDate } from '../src/digest/schedule.js';
 import {
   addItem,
   DELIVERY_STATE_KEY,
+  isChatSubscription,
   MAX_DIGEST_ITEMS,
+  MAX_REMOVAL_RECORDS,
   pause,
+  REMOVAL_RECORD_TTL_MS,
+  recordRemoval,
+  removedBy,
   removeItem,
   removeItemByKey,
   resume,
@@ -98,6 +103,41 @@ describe('removeItem / removeItemByKey', () => {
     expect(removed).toEqual(app('cli_1'));
     expect(after.items).toEqual([doc('A'), { kind: 'workplace' }]);
     expect(removeItemByKey(sub, 'doc-docx-ZZZ')).toEqual({ sub });
+  });
+});
+
+describe('recordRemoval / removedBy', () => {
+  it('answers what a message removed, and nothing for another message', () => {
+    const sub = recordRemoval(withItems([doc('B')]), 'om_1', doc('A'), T0);
+    expect(removedBy(sub, 'om_1', T0 + 1)).toEqual(doc('A'));
+    expect(removedBy(sub, 'om_2', T0 + 1)).toBeUndefined();
+    expect(removedBy(withItems([]), 'om_1', T0)).toBeUndefined();
+  });
+
+  it(`keeps the newest ${MAX_REMOVAL_RECORDS} per chat, oldest first`, () => {
+    let sub = withItems([]);
+    for (let i = 1; i <= MAX_REMOVAL_RECORDS + 3; i++)
+      sub = recordRemoval(sub, `om_${i}`, app(`cli_${i}`), T0 + i);
+    expect(sub.removals?.map((r) => r.by)).toEqual(
+      Array.from({ length: MAX_REMOVAL_RECORDS }, (_, i) => `om_${i + 4}`),
+    );
+    expect(removedBy(sub, 'om_3', T0 + 20)).toBeUndefined();
+    expect(removedBy(sub, 'om_4', T0 + 20)).toEqual(app('cli_4'));
+  });
+
+  it('forgets a record once it is older than the retry window, and drops it at the next record', () => {
+    const sub = recordRemoval(withItems([]), 'om_old', doc('A'), T0);
+    expect(removedBy(sub, 'om_old', T0 + REMOVAL_RECORD_TTL_MS - 1)).toEqual(doc('A'));
+    expect(removedBy(sub, 'om_old', T0 + REMOVAL_RECORD_TTL_MS)).toBeUndefined();
+    const later = recordRemoval(sub, 'om_new', doc('B'), T0 + REMOVAL_RECORD_TTL_MS);
+    expect(later.removals?.map((r) => r.by)).toEqual(['om_new']);
+  });
+
+  it('is part of a valid subscription record, and a malformed one makes the record unreadable', () => {
+    const sub = recordRemoval(withItems([doc('B')]), 'om_1', doc('A'), T0);
+    expect(isChatSubscription(JSON.parse(JSON.stringify(sub)))).toBe(true);
+    expect(isChatSubscription({ ...sub, removals: [{ by: 'om_1', at: T0 }] })).toBe(false);
+    expect(isChatSubscription({ ...sub, removals: 'om_1' })).toBe(false);
   });
 });
 

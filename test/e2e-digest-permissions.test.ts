@@ -1,8 +1,9 @@
 /**
  * Who may change a chat's digest, end to end: documents are everyone's; workplace and app items are removed by bot
- * admins only (command and Remove button); `digest off` and `digest time` in a group need whoever set the digest
- * up, the group's owner or a manager (`im/v1/chats/:chat_id`), or a bot admin; in a private chat the person there
- * owns their digest. Everyone else gets a card saying who can, and nothing changes.
+ * admins only (command and Remove button); `digest off` and `digest time` in a group, and removing the last item
+ * (which turns the digest off just the same), need whoever set the digest up, the group's owner or a manager
+ * (`im/v1/chats/:chat_id`), or a bot admin; in a private chat the person there owns their digest. Everyone else
+ * gets a card saying who can, and nothing changes.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -23,12 +24,15 @@ const DOC = 'doxcnPermsE2eAbCdEfGhIjKlMn';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC}`;
 const DOC2 = 'doxcnPermsE2eOtherGhIjKlMnO';
 const DOC2_URL = `https://acme.feishu.cn/docx/${DOC2}`;
+const DOC3 = 'doxcnPermsE2eThirdGhIjKlMnO';
+const DOC3_URL = `https://acme.feishu.cn/docx/${DOC3}`;
 const CHAT_INFO = '/im/v1/chats/:chat_id';
 
 const { emulator, bot } = useE2e({
   docs: [
     { token: DOC, type: 'docx', title: 'Roadmap' },
     { token: DOC2, type: 'docx', title: 'Budget notes' },
+    { token: DOC3, type: 'docx', title: 'Hiring plan' },
   ],
   env: { BOT_ADMINS: ADMIN },
 });
@@ -126,22 +130,95 @@ describe('workplace and app items', () => {
   });
 });
 
+const tokens = (sub: ChatSubscription | null) => sub?.items.map((i) => (i.kind === 'doc' ? i.token : i.kind));
+
 describe('documents', () => {
-  it('a member adds and removes document items, by command and by button', async () => {
+  it('a member adds and removes document items that are not the last, by command and by button', async () => {
     const chatId = newGroup();
     await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
     const added = await say(chatId, MEMBER, `digest add ${DOC2_URL}`);
     expect(cardText(added.content)).toMatch(/Added “Budget notes”/);
+    await say(chatId, MEMBER, `digest add ${DOC3_URL}`);
 
     const removed = await say(chatId, MEMBER, 'digest remove 1');
     expect(cardText(removed.content)).toMatch(/Removed “Roadmap”/);
-    expect((await subscription(chatId))?.items.map((i) => i.kind === 'doc' && i.token)).toEqual([DOC2]);
+    expect(tokens(await subscription(chatId))).toEqual([DOC2, DOC3]);
 
     const answer = await clickRemove(removed, /^rm_1$/, MEMBER, chatId);
     expect(cardText(answer.body.card?.data)).toMatch(/Removed “Budget notes”/);
-    expect((await subscription(chatId))?.items).toEqual([]);
-    // Nobody needed checking: documents never ask Feishu who runs the group.
+    expect(tokens(await subscription(chatId))).toEqual([DOC3]);
+    // Nobody needed checking: documents that are not the last never ask Feishu who runs the group.
     expect(emulator.callsTo('GET', CHAT_INFO)).toHaveLength(0);
+  });
+});
+
+describe('the last item', () => {
+  it('a member cannot remove it by command: that turns the digest off, and the card names who can', async () => {
+    const chatId = newGroup();
+    await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
+    const reply = await say(chatId, MEMBER, 'digest remove 1');
+    const text = cardText(reply.content);
+    expect(text).toContain("You can't remove the last item of this chat's daily digest");
+    expect(text).toContain('你不能移除本群每日数据的最后一项');
+    expect(text).toContain('the same as turning the digest off');
+    expect(text).toContain(`<person id='${SUBSCRIBER}'></person>`);
+    expect(text).not.toMatch(/Removed/);
+    expect(tokens(await subscription(chatId))).toEqual([DOC]);
+    // The member is not the subscriber, so the group's owner and managers were looked up: once.
+    expect(emulator.callsTo('GET', CHAT_INFO)).toHaveLength(1);
+  });
+
+  it('a member’s Remove click on it gets an error toast, and the card and the digest stay as they were', async () => {
+    const chatId = newGroup();
+    const list = await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
+    const answer = await clickRemove(list, /^rm_1$/, MEMBER, chatId);
+    expect(answer.status).toBe(200);
+    expect(answer.body.toast?.type).toBe('error');
+    expect(answer.body.toast?.i18n?.en_us).toContain('It is the only item left');
+    expect(answer.body.toast?.i18n?.en_us).toContain("the group's owner and managers, and bot admins");
+    expect(answer.body.toast?.i18n?.zh_cn).toContain('仅剩的一项');
+    expect(answer.body.card).toBeUndefined();
+    expect(tokens(await subscription(chatId))).toEqual([DOC]);
+  });
+
+  it('a member may remove a document while another item stays, even a workplace item it may not touch', async () => {
+    const { chatId } = await adminAddedWorkplace();
+    const reply = await say(chatId, MEMBER, 'digest remove 1');
+    expect(cardText(reply.content)).toMatch(/Removed “Roadmap”/);
+    expect(tokens(await subscription(chatId))).toEqual(['workplace']);
+  });
+
+  it.each([
+    ['the person who set it up', SUBSCRIBER],
+    ['the group owner', OWNER],
+    ['a group manager', MANAGER],
+    ['a bot admin', ADMIN],
+  ])('%s may remove it, by command and by button', async (_who, sender) => {
+    const chatId = newGroup();
+    await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
+    const removed = await say(chatId, sender, 'digest remove 1');
+    expect(cardText(removed.content)).toMatch(/Removed “Roadmap”/);
+    expect(tokens(await subscription(chatId))).toEqual([]);
+
+    const list = await say(chatId, MEMBER, `digest add ${DOC2_URL}`);
+    const answer = await clickRemove(list, /^rm_1$/, sender, chatId);
+    expect(cardText(answer.body.card?.data)).toMatch(/Removed “Budget notes”/);
+    expect(tokens(await subscription(chatId))).toEqual([]);
+  });
+
+  it('a click is refused and says to try again when Feishu cannot say who runs the group', async () => {
+    const chatId = newGroup();
+    const list = await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
+    emulator.failNext(
+      'GET',
+      `/im/v1/chats/${chatId}`,
+      { httpStatus: 500, code: 1, msg: 'internal error' },
+      3,
+    );
+    const answer = await clickRemove(list, /^rm_1$/, OWNER, chatId);
+    expect(answer.body.toast?.type).toBe('error');
+    expect(answer.body.toast?.i18n?.en_us).toContain('Try again in a minute');
+    expect(tokens(await subscription(chatId))).toEqual([DOC]);
   });
 });
 
@@ -258,6 +335,11 @@ describe('a private chat', () => {
 
     const time = await say(chatId, MEMBER, 'digest time 06:30', 'p2p');
     expect(cardText(time.content)).toContain('06:30');
+    await say(chatId, MEMBER, `digest add ${DOC2_URL}`, 'p2p');
+    await say(chatId, MEMBER, 'digest remove 2', 'p2p');
+    const last = await say(chatId, MEMBER, 'digest remove 1', 'p2p');
+    expect(cardText(last.content)).toMatch(/Removed/);
+    expect((await subscription(chatId))?.items).toEqual([]);
     const off = await say(chatId, MEMBER, 'digest off', 'p2p');
     expect(cardText(off.content)).toMatch(/daily digest is off/);
     expect(await subscription(chatId)).toBeNull();

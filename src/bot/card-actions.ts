@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { type Bilingual, buildToast, type Card, TENANT_ITEM_RULE, type Toast } from '../../cards/index.js';
+import {
+  type Bilingual,
+  buildToast,
+  type Card,
+  lastItemToastText,
+  TENANT_ITEM_RULE,
+  type Toast,
+} from '../../cards/index.js';
 import { LIKEABLE_TYPES, type PeopleKind } from '../data/documents.js';
 import type { FeishuClient } from '../feishu/client.js';
 import type { CardActionEvent, EventEnvelope } from '../feishu/events.js';
@@ -89,8 +96,17 @@ export class CardActions {
         // The chat comes from Feishu's callback context, not from the button: a copied value cannot reach
         // another chat's subscription.
         if (!chatId) return toast('error', { en: 'This card is out of date.', zh: '这张卡片已过期。' });
-        const result = await removeFromDigest(chatId, action.k, operator, deps);
+        const result = await removeFromDigest(chatId, action.k, operator, log, deps);
         if ('card' in result) return { card: raw(result.card) };
+        if ('refused' in result) {
+          const { reason } = result.refused;
+          log.info(
+            { item: action.k, reason },
+            'digest remove denied on click: the last item needs the off rule',
+          );
+          const scope = result.refused.reason === 'missing_scope' ? result.refused.scope : undefined;
+          return toast('error', lastItemToastText(reason, scope));
+        }
         log.info({ item: action.k }, 'digest remove denied on click: tenant items need a bot admin');
         return toast('error', TENANT_ITEM_RULE);
       }

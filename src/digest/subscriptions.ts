@@ -15,6 +15,7 @@ import {
   type DigestItem,
   type DigestTime,
   itemKey,
+  type RemovalRecord,
 } from './types.js';
 
 /** One card per chat: 20 items keep it well under Feishu's 200 elements and 30 KB. */
@@ -67,6 +68,30 @@ export function removeItem(
   if (!removed) return { sub };
   const items = sub.items.filter((_, i) => i !== index - 1);
   return { sub: { ...sub, items, updatedAt: now ?? sub.updatedAt }, removed };
+}
+
+/**
+ * How many `digest remove <n>` commands a chat remembers, and for how long: a retry comes within seconds, or once
+ * Feishu takes messages again, and completed jobs (which refuse a re-emitted message) are kept 12 hours.
+ */
+export const MAX_REMOVAL_RECORDS = 10;
+export const REMOVAL_RECORD_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** What the command `by` (a message id) removed from this chat on an earlier attempt, if it removed anything. */
+export function removedBy(sub: ChatSubscription, by: string, now: number): DigestItem | undefined {
+  return sub.removals?.find((r) => r.by === by && now - r.at < REMOVAL_RECORD_TTL_MS)?.item;
+}
+
+/** `sub` remembering that the command `by` removed `item`: the newest `MAX_REMOVAL_RECORDS`, none expired. */
+export function recordRemoval(
+  sub: ChatSubscription,
+  by: string,
+  item: DigestItem,
+  now: number,
+): ChatSubscription {
+  const kept = (sub.removals ?? []).filter((r) => r.by !== by && now - r.at < REMOVAL_RECORD_TTL_MS);
+  const removals: RemovalRecord[] = [...kept, { by, item, at: now }].slice(-MAX_REMOVAL_RECORDS);
+  return { ...sub, removals };
 }
 
 /** Removes the item with this `itemKey` (remove buttons carry keys, which survive reordering). */
@@ -198,8 +223,9 @@ export class SubscriptionStore {
 
   /**
    * Read-modify-write of one chat's subscription under a per-chat lock, so two edits at once (two people
-   * clicking remove, a command racing a pause) both apply. `fn` returning null deletes the subscription.
-   * Throws `SubscriptionBusyError` when the lock stays taken for `lockWaitMs`.
+   * clicking remove, a command racing a pause) both apply. `fn` returning null deletes the subscription;
+   * returning `current` itself (a refused edit) writes nothing. Throws `SubscriptionBusyError` when the lock
+   * stays taken for `lockWaitMs`, and what `fn` throws (after releasing the lock, having written nothing).
    */
   async update(
     chatId: string,
@@ -213,7 +239,9 @@ export class SubscriptionStore {
       await sleep(this.#lockRetryMs);
     }
     try {
-      const next = fn(await this.get(chatId));
+      const current = await this.get(chatId);
+      const next = fn(current);
+      if (next === current) return next;
       if (next) await this.#store.hashSet(SUBSCRIPTIONS_KEY, chatId, JSON.stringify(next));
       else await this.#store.hashDelete(SUBSCRIPTIONS_KEY, chatId);
       return next;
@@ -277,10 +305,11 @@ export function isDigestItem(value: unknown): value is DigestItem {
 
 export function isChatSubscription(value: unknown): value is ChatSubscription {
   if (!isObject(value)) return false;
-  const { chatId, items, time, since, paused, updatedAt, subscriber } = value;
+  const { chatId, items, time, since, paused, updatedAt, subscriber, removals } = value;
   return (
     isString(chatId) &&
     (subscriber === undefined || isString(subscriber)) &&
+    (removals === undefined || (Array.isArray(removals) && removals.every(isRemovalRecord))) &&
     Array.isArray(items) &&
     items.every(isDigestItem) &&
     (time === undefined || isDigestTime(time)) &&
@@ -288,6 +317,10 @@ export function isChatSubscription(value: unknown): value is ChatSubscription {
     isNumber(updatedAt) &&
     (paused === undefined || (isObject(paused) && paused.reason === 'bot_removed' && isNumber(paused.at)))
   );
+}
+
+function isRemovalRecord(value: unknown): value is RemovalRecord {
+  return isObject(value) && isString(value.by) && isNumber(value.at) && isDigestItem(value.item);
 }
 
 function isFigures(value: unknown): value is DigestFigures {

@@ -35,7 +35,21 @@ export interface ChatSubscription {
   subscriber?: string;
   /** Set when Feishu said the bot is no longer in the chat (230002); cleared when it is added back. */
   paused?: { reason: 'bot_removed'; at: number };
+  /**
+   * The last few `digest remove <n>` commands that removed an item, oldest first. A command's job runs again when
+   * its reply fails, and by then item n is another item: the retry finds its message here and answers as the
+   * first attempt did, removing nothing more. Written in the same record as `items`, so one write does both.
+   */
+  removals?: RemovalRecord[];
   updatedAt: number;
+}
+
+/** One `digest remove <n>` that removed an item (see `ChatSubscription.removals`). */
+export interface RemovalRecord {
+  /** The command's message id: the same on every attempt of its job, and on a re-emitted message. */
+  by: string;
+  item: DigestItem;
+  at: number;
 }
 
 /** What the bot last delivered to a chat: written by the digest job only, never by commands. */

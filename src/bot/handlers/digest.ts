@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import {
   type Bilingual,
   buildAccessDeniedCard,
@@ -15,6 +16,8 @@ import { addDays, formatDigestTime, localDate, nextDigestAt } from '../../digest
 import {
   addItem,
   MAX_DIGEST_ITEMS,
+  recordRemoval,
+  removedBy,
   removeItem,
   removeItemByKey,
   type SubscriptionStore,
@@ -22,6 +25,7 @@ import {
 } from '../../digest/subscriptions.js';
 import { type ChatSubscription, type DigestItem, itemKey } from '../../digest/types.js';
 import { isMissingScope } from '../../feishu/codes.js';
+import type { ChatInfo } from '../../feishu/types.js';
 import { presentOrRetry } from '../../present/present-error.js';
 import type { AccessPolicy } from '../access.js';
 import { encodeAction } from '../actions.js';
@@ -45,8 +49,8 @@ type Notice = NonNullable<Parameters<typeof buildSubscriptionsCard>[0]['notice']
  * `digest …` (订阅): edits this chat's subscription and answers with the list as it now stands. Adding a document
  * follows the `stats` rule (anyone in the chat, as long as the bot can read the document's statistics: checked
  * now, so a missing grant is explained today rather than failing silently at 10:30 tomorrow); tenant-wide items
- * need a bot admin, as the `workplace` and `app` commands do, to add and to remove. Turning the digest off or
- * moving its time undoes someone's set-up: see `canChangeSchedule`.
+ * need a bot admin, as the `workplace` and `app` commands do, to add and to remove. Turning the digest off,
+ * moving its time or removing its last item undoes someone's set-up: see `decideSchedule`.
  */
 export async function runDigestCommand(
   ctx: MessageContext,
@@ -58,48 +62,23 @@ export async function runDigestCommand(
       return ctx.reply(await buildSubscriptionsReply(ctx.chatId, deps));
     case 'add':
       return ctx.reply(await addTarget(ctx, action.target, deps));
-    case 'remove': {
-      let removed: DigestItem | undefined;
-      let kept: DigestItem | undefined;
-      let size = 0;
-      const admin = deps.access.isAdmin(ctx.senderOpenId);
-      await deps.subscriptions.update(ctx.chatId, (current) => {
-        if (!current) return current;
-        size = current.items.length;
-        // Decided on the list as it is under the lock: an item that moved into position n since the
-        // sender last looked is judged as what it is now.
-        const target = current.items[action.index - 1];
-        if (target && isTenantItem(target) && !admin) {
-          kept = target;
-          return current;
-        }
-        const result = removeItem(current, action.index);
-        removed = result.removed;
-        return result.sub;
-      });
-      if (kept) {
-        ctx.log.info({ item: itemKey(kept) }, 'digest remove denied: tenant items need a bot admin');
-        return ctx.reply(buildDigestPermissionCard({ change: 'remove', reason: 'not_allowed', item: kept }));
-      }
-      const notice: Notice = removed
-        ? { kind: 'success', text: removedText(removed) }
-        : {
-            kind: 'warning',
-            text: {
-              zh: `没有第 ${action.index} 项：当前订阅共 ${size} 项。`,
-              en: `There is no item ${action.index}: this chat's digest has ${size}.`,
-            },
-          };
-      return ctx.reply(await buildSubscriptionsReply(ctx.chatId, deps, notice));
-    }
+    case 'remove':
+      return ctx.reply(await removeAt(ctx, action.index, deps));
     case 'time': {
-      const denied = await checkSchedule(ctx, 'time', deps);
-      if (denied) return ctx.reply(denied);
       const time = { hour: action.hour, minute: action.minute };
       const now = deps.now();
-      await deps.subscriptions.update(ctx.chatId, (current) =>
-        setTime(current, ctx.chatId, time, now, ctx.senderOpenId),
+      const denied = await updateUnderScheduleRule<DigestPermissionCardInput | undefined>(
+        ctx.chatId,
+        standingOf(ctx, deps),
+        ctx.log,
+        deps,
+        (current, mayChange) => {
+          const decision = mayChange();
+          if (!decision.allowed) return { next: current, result: deniedInput('time', decision, current) };
+          return { next: setTime(current, ctx.chatId, time, now, ctx.senderOpenId), result: undefined };
+        },
       );
+      if (denied) return ctx.reply(refuse(ctx, denied));
       const at = `${formatDigestTime(time)} (${deps.digest.timeZone})`;
       return ctx.reply(
         await buildSubscriptionsReply(ctx.chatId, deps, {
@@ -109,11 +88,16 @@ export async function runDigestCommand(
       );
     }
     case 'off': {
-      const denied = await checkSchedule(ctx, 'off', deps);
-      if (denied) return ctx.reply(denied);
-      const had = await deps.subscriptions.get(ctx.chatId);
-      await deps.subscriptions.delete(ctx.chatId);
-      ctx.log.info({ items: had?.items.length ?? 0 }, 'digest turned off');
+      const outcome = await updateUnderScheduleRule<
+        { denied: DigestPermissionCardInput } | { items: number }
+      >(ctx.chatId, standingOf(ctx, deps), ctx.log, deps, (current, mayChange) => {
+        const decision = mayChange();
+        if (!decision.allowed)
+          return { next: current, result: { denied: deniedInput('off', decision, current) } };
+        return { next: null, result: { items: current?.items.length ?? 0 } };
+      });
+      if ('denied' in outcome) return ctx.reply(refuse(ctx, outcome.denied));
+      ctx.log.info({ items: outcome.items }, 'digest turned off');
       return ctx.reply(
         await buildSubscriptionsReply(ctx.chatId, deps, {
           kind: 'info',
@@ -125,6 +109,63 @@ export async function runDigestCommand(
       );
     }
   }
+}
+
+/**
+ * `digest remove <n>`. Decided on the list as it is under the lock: an item that moved into position n since the
+ * sender last looked is judged as what it is now. The removal is recorded with the message id in the same write,
+ * so a retry of this event (its reply failed) answers as the first attempt did instead of removing whatever is
+ * item n by then.
+ */
+async function removeAt(ctx: MessageContext, index: number, deps: DigestDeps): Promise<Card> {
+  const standing = standingOf(ctx, deps);
+  const now = deps.now();
+  type Outcome =
+    | { removed: DigestItem; again?: true }
+    | { kept: DigestItem }
+    | { denied: DigestPermissionCardInput }
+    | { missing: number };
+  const outcome = await updateUnderScheduleRule<Outcome>(
+    ctx.chatId,
+    standing,
+    ctx.log,
+    deps,
+    (current, mayChange) => {
+      if (!current) return { next: current, result: { missing: 0 } };
+      const earlier = removedBy(current, ctx.messageId, now);
+      if (earlier) return { next: current, result: { removed: earlier, again: true } };
+      const target = current.items[index - 1];
+      if (!target) return { next: current, result: { missing: current.items.length } };
+      if (isTenantItem(target) && !standing.admin) return { next: current, result: { kept: target } };
+      if (current.items.length === 1) {
+        const decision = mayChange();
+        if (!decision.allowed) {
+          return { next: current, result: { denied: deniedInput('remove_last', decision, current) } };
+        }
+      }
+      const { sub } = removeItem(current, index);
+      return { next: recordRemoval(sub, ctx.messageId, target, now), result: { removed: target } };
+    },
+  );
+  if ('kept' in outcome) {
+    ctx.log.info({ item: itemKey(outcome.kept) }, 'digest remove denied: tenant items need a bot admin');
+    return buildDigestPermissionCard({ change: 'remove', reason: 'not_allowed', item: outcome.kept });
+  }
+  if ('denied' in outcome) return refuse(ctx, outcome.denied);
+  if ('removed' in outcome && outcome.again) {
+    ctx.log.info({ item: itemKey(outcome.removed) }, 'digest remove repeated: answered as the first attempt');
+  }
+  const notice: Notice =
+    'removed' in outcome
+      ? { kind: 'success', text: removedText(outcome.removed) }
+      : {
+          kind: 'warning',
+          text: {
+            zh: `没有第 ${index} 项：当前订阅共 ${outcome.missing} 项。`,
+            en: `There is no item ${index}: this chat's digest has ${outcome.missing}.`,
+          },
+        };
+  return buildSubscriptionsReply(ctx.chatId, deps, notice);
 }
 
 async function addTarget(ctx: MessageContext, target: DigestTarget, deps: DigestDeps): Promise<Card> {
@@ -165,61 +206,133 @@ export type ScheduleDecision =
   | { allowed: false; reason: 'not_allowed' | 'cannot_verify' }
   | { allowed: false; reason: 'missing_scope'; scope: string };
 
+type Refusal = Extract<ScheduleDecision, { allowed: false }>;
+
 // Any one of im:chat:readonly, im:chat:read, im:chat reads a chat's owner and managers.
 // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
 const CHAT_SCOPE_HINT = 'im:chat:readonly';
 
 /**
- * Who may turn a chat's digest off or move its time: the person who set it up, the group's owner and managers
- * (`im/v1/chats/:id`), and bot admins. In a private chat the one person there owns their digest; a chat without
- * a digest has nothing to undo. A subscription stored before the subscriber was recorded has none: the owner,
- * managers and admins still can. Cheapest first: the group lookup only for someone who is none of the others.
+ * What is known of the person asking, none of which depends on the subscription: read before the lock. `group`
+ * is the chat's owner and managers once looked up (or why that failed), also before the lock.
  */
-export async function canChangeSchedule(
-  chat: Pick<MessageContext, 'chatId' | 'chatType' | 'senderOpenId' | 'log'>,
+export interface Standing {
+  who: string | undefined;
+  /** From the message; a card click does not say, and the group lookup's `chat_mode` decides. */
+  chatType?: string;
+  admin: boolean;
+  group?: ChatInfo | Refusal;
+}
+
+function standingOf(ctx: MessageContext, deps: DigestDeps): Standing {
+  return { who: ctx.senderOpenId, chatType: ctx.chatType, admin: deps.access.isAdmin(ctx.senderOpenId) };
+}
+
+/**
+ * Who may turn a chat's digest off, move its time, or remove its last item: the person who set it up, the group's
+ * owner and managers (`im/v1/chats/:id`), and bot admins. In a private chat the one person there owns their
+ * digest; a chat without a digest has nothing to undo. A subscription stored before the subscriber was recorded
+ * has none: the owner, managers and admins still can. Pure, so it runs on the subscription as read under the lock;
+ * undefined means the answer needs `standing.group`, which is fetched outside it (cheapest first: only for
+ * someone who is none of the others).
+ */
+export function decideSchedule(
   sub: ChatSubscription | null,
-  deps: Pick<DigestDeps, 'access' | 'chats'>,
-): Promise<ScheduleDecision> {
-  const who = chat.senderOpenId;
+  standing: Standing,
+): ScheduleDecision | undefined {
+  const { who, group } = standing;
   if (!sub) return { allowed: true, via: 'no_digest' };
-  if (chat.chatType === 'p2p') return { allowed: true, via: 'private_chat' };
+  if (standing.chatType === 'p2p') return { allowed: true, via: 'private_chat' };
   if (!who) return { allowed: false, reason: 'not_allowed' };
-  if (deps.access.isAdmin(who)) return { allowed: true, via: 'admin' };
+  if (standing.admin) return { allowed: true, via: 'admin' };
   if (sub.subscriber === who) return { allowed: true, via: 'subscriber' };
-  let owner: string | undefined;
-  let managers: readonly string[];
-  try {
-    ({ ownerId: owner, managerIds: managers } = await deps.chats.info(chat.chatId));
-  } catch (err) {
-    // Deny on doubt, and say why: an operator can fix a missing scope, a user can retry a hiccup.
-    if (isMissingScope(err)) {
-      chat.log.warn('cannot read the group owner and managers: scope missing');
-      return { allowed: false, reason: 'missing_scope', scope: CHAT_SCOPE_HINT };
-    }
-    chat.log.warn({ err }, 'cannot read the group owner and managers; denying');
-    return { allowed: false, reason: 'cannot_verify' };
-  }
-  if (owner === who) return { allowed: true, via: 'owner' };
-  if (managers.includes(who)) return { allowed: true, via: 'manager' };
+  if (!group) return undefined;
+  if ('allowed' in group) return group;
+  if (standing.chatType === undefined && group.mode === 'p2p') return { allowed: true, via: 'private_chat' };
+  if (group.ownerId === who) return { allowed: true, via: 'owner' };
+  if (group.managerIds.includes(who)) return { allowed: true, via: 'manager' };
   return { allowed: false, reason: 'not_allowed' };
 }
 
-/** The card that refuses `digest off` / `digest time`, or undefined when the sender may go ahead. */
-async function checkSchedule(
-  ctx: MessageContext,
-  change: 'off' | 'time',
-  deps: DigestDeps,
-): Promise<Card | undefined> {
-  const sub = await deps.subscriptions.get(ctx.chatId);
-  const decision = await canChangeSchedule(ctx, sub, deps);
-  if (decision.allowed) return undefined;
-  ctx.log.info({ change, reason: decision.reason }, 'digest change denied');
-  const input: DigestPermissionCardInput = {
+/** The chat's owner and managers, or the refusal that stands in for them when Feishu cannot say. */
+async function lookUpGroup(
+  chatId: string,
+  log: Logger,
+  deps: Pick<DigestDeps, 'chats'>,
+): Promise<ChatInfo | Refusal> {
+  try {
+    return await deps.chats.info(chatId);
+  } catch (err) {
+    // Deny on doubt, and say why: an operator can fix a missing scope, a user can retry a hiccup.
+    if (isMissingScope(err)) {
+      log.warn('cannot read the group owner and managers: scope missing');
+      return { allowed: false, reason: 'missing_scope', scope: CHAT_SCOPE_HINT };
+    }
+    log.warn({ err }, 'cannot read the group owner and managers; denying');
+    return { allowed: false, reason: 'cannot_verify' };
+  }
+}
+
+/** Thrown inside the locked edit when the decision needs the group lookup; the edit writes nothing. */
+class GroupLookupNeeded extends Error {}
+
+/**
+ * Edits the chat's subscription under its lock, where `edit` may ask `mayChange()` whether the schedule
+ * rule lets this person go ahead: decided on the record as it is under the lock, so an edit that landed since
+ * (the digest turned off and set up again by someone else, the other items removed) counts. Feishu is never
+ * asked while the lock is held: when the answer needs the group's owner and managers, the edit is abandoned
+ * unwritten, they are looked up, and the edit runs again on what the subscription is then.
+ */
+async function updateUnderScheduleRule<T>(
+  chatId: string,
+  standing: Standing,
+  log: Logger,
+  deps: Pick<DigestDeps, 'subscriptions' | 'chats'>,
+  edit: (
+    current: ChatSubscription | null,
+    mayChange: () => ScheduleDecision,
+  ) => { next: ChatSubscription | null; result: T },
+): Promise<T> {
+  let known = standing;
+  for (;;) {
+    const done: { result?: T } = {};
+    try {
+      await deps.subscriptions.update(chatId, (current) => {
+        const { next, result } = edit(current, () => {
+          const decision = decideSchedule(current, known);
+          if (!decision) throw new GroupLookupNeeded();
+          return decision;
+        });
+        done.result = result;
+        return next;
+      });
+    } catch (err) {
+      // Once `group` is known every decision can be made, so this runs at most twice.
+      if (!(err instanceof GroupLookupNeeded) || known.group) throw err;
+      known = { ...known, group: await lookUpGroup(chatId, log, deps) };
+      continue;
+    }
+    if (!('result' in done)) throw new Error('the subscription edit did not run');
+    return done.result as T;
+  }
+}
+
+/** What the refusal card says, naming whoever set up the digest as it was when the decision was made. */
+function deniedInput(
+  change: 'off' | 'time' | 'remove_last',
+  decision: Refusal,
+  sub: ChatSubscription | null,
+): DigestPermissionCardInput {
+  return {
     change,
     reason: decision.reason,
     ...(decision.reason === 'missing_scope' ? { scope: decision.scope } : {}),
     ...(sub?.subscriber ? { subscriber: sub.subscriber } : {}),
   };
+}
+
+function refuse(ctx: MessageContext, input: DigestPermissionCardInput): Card {
+  ctx.log.info({ change: input.change, reason: input.reason }, 'digest change denied');
   return buildDigestPermissionCard(input);
 }
 
@@ -285,37 +398,45 @@ export async function buildSubscriptionsReply(
 }
 
 /**
- * The remove button: by item key, so a list that changed since the card was sent still removes the right one.
- * A workplace or app item is removed only for a bot admin (`operator`); anyone else gets `denied` and the card
- * stays as it is.
+ * The remove button: by item key, so a list that changed since the card was sent still removes the right one (and
+ * a second click on the same card finds it gone: the key makes the button idempotent). A workplace or app item is
+ * removed only for a bot admin (`operator`), anyone else gets `denied`; the last item only for whoever may turn
+ * the digest off, anyone else gets `refused`. Either way the card stays as it is.
  */
 export async function removeFromDigest(
   chatId: string,
   key: string,
   operator: string | undefined,
+  log: Logger,
   deps: DigestDeps,
-): Promise<{ card: Card } | { denied: DigestItem }> {
-  let removed: DigestItem | undefined;
-  let kept: DigestItem | undefined;
-  const admin = deps.access.isAdmin(operator);
-  await deps.subscriptions.update(chatId, (current) => {
-    if (!current) return current;
-    const target = current.items.find((item) => itemKey(item) === key);
-    if (target && isTenantItem(target) && !admin) {
-      kept = target;
-      return current;
-    }
-    const result = removeItemByKey(current, key);
-    removed = result.removed;
-    return result.sub;
-  });
-  if (kept) return { denied: kept };
+): Promise<{ card: Card } | { denied: DigestItem } | { refused: Refusal }> {
+  type Outcome = { removed?: DigestItem } | { denied: DigestItem } | { refused: Refusal };
+  const standing: Standing = { who: operator, admin: deps.access.isAdmin(operator) };
+  const outcome = await updateUnderScheduleRule<Outcome>(
+    chatId,
+    standing,
+    log,
+    deps,
+    (current, mayChange) => {
+      if (!current) return { next: current, result: {} };
+      const target = current.items.find((item) => itemKey(item) === key);
+      if (!target) return { next: current, result: {} };
+      if (isTenantItem(target) && !standing.admin) return { next: current, result: { denied: target } };
+      if (current.items.length === 1) {
+        const decision = mayChange();
+        if (!decision.allowed) return { next: current, result: { refused: decision } };
+      }
+      const { sub, removed } = removeItemByKey(current, key);
+      return { next: sub, result: removed ? { removed } : {} };
+    },
+  );
+  if ('denied' in outcome || 'refused' in outcome) return outcome;
   return {
     card: await buildSubscriptionsReply(
       chatId,
       deps,
-      removed
-        ? { kind: 'success', text: removedText(removed) }
+      outcome.removed
+        ? { kind: 'success', text: removedText(outcome.removed) }
         : { kind: 'info', text: { zh: '该项已不在订阅中。', en: 'That item is no longer in the digest.' } },
     ),
   };
