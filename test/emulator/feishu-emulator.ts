@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type FeishuWsGateway, WS_ENDPOINT_PATH, WsGateway } from './ws-gateway.js';
 
 export type EmulatedDocType = 'doc' | 'docx' | 'sheet' | 'bitable' | 'mindnote' | 'file' | 'slides';
 
@@ -211,9 +212,12 @@ export interface FeishuEmulator {
   /** How many calls the rate limits refused (injected `failNext` 429s are not counted). */
   rateLimitedCount(method?: string, path?: string | RegExp): number;
   clearRateLimits(): void;
+  /** The long connection (`WSClient`): `POST /callback/ws/endpoint` and the WebSocket it points to. */
+  readonly ws: FeishuWsGateway;
   /**
    * Clears calls, messages, failures, latency and rate-limit counters; keeps docs, wiki nodes, chats, issued
-   * tokens, workplace and app-usage data, and the rate limits themselves.
+   * tokens, workplace and app-usage data, and the rate limits themselves. On the long connection: clears its
+   * records, refusals and pending answers; keeps open sockets and the client config.
    */
   reset(): void;
   close(): Promise<void>;
@@ -490,6 +494,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
   readonly tenantKey = hex(8);
   readonly calls: RecordedCall[] = [];
   readonly messages: SentMessage[] = [];
+  readonly ws: WsGateway;
   url = '';
 
   private readonly botName: string;
@@ -534,6 +539,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
     this.authErrorStatus = opts.authErrorStatus ?? 400;
     this.credentialErrorStatus = opts.credentialErrorStatus ?? 200;
     this.rateLimitClock = opts.rateLimitClock ?? Date.now;
+    this.ws = new WsGateway({ appId: this.appId, appSecret: this.appSecret, baseUrl: () => this.url });
     this.routes = this.buildRoutes();
     this.server = createServer((req, res) => {
       this.serve(req, res).catch((error: unknown) => {
@@ -542,6 +548,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
         res.end();
       });
     });
+    this.server.on('upgrade', (req, socket, head) => this.ws.handleUpgrade(req, socket, head));
   }
 
   async listen(): Promise<void> {
@@ -708,9 +715,12 @@ class FeishuEmulatorServer implements FeishuEmulator {
       rule.second = { start: 0, count: 0 };
       rule.minute = { start: 0, count: 0 };
     }
+    this.ws.reset();
   }
 
   async close(): Promise<void> {
+    // Upgraded sockets are no longer the HTTP server's to close.
+    await this.ws.close();
     // Node's global agent keeps connections alive; without this, close() waits for their idle timeout.
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -904,6 +914,14 @@ class FeishuEmulatorServer implements FeishuEmulator {
       route('POST', '/im/v1/messages/:message_id/reply', true, (ctx) => this.replyMessage(ctx)),
       route('PATCH', '/im/v1/messages/:message_id', true, (ctx) => this.patchMessage(ctx)),
       route('GET', '/im/v1/chats/:chat_id', true, (ctx) => this.getChat(ctx)),
+      // Outside /open-apis, unauthenticated: the credentials are in the body.
+      {
+        method: 'POST',
+        pattern: WS_ENDPOINT_PATH,
+        auth: false,
+        handle: (ctx) => this.ws.handleEndpoint(ctx.body),
+        ...compilePattern(WS_ENDPOINT_PATH),
+      },
     ];
   }
 
