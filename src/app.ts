@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { EventRetryPolicy } from './jobs/event-queue.js';
 import { ShutdownSteps } from './lifecycle.js';
 import { botPlugin } from './plugins/bot.js';
+import { type LongConnectionPluginOptions, longConnectionPlugin } from './plugins/long-connection.js';
 import { configPlugin, feishuPlugin, type ServiceOverrides, storePlugin } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -20,6 +21,8 @@ export interface BuildAppOptions extends ServiceOverrides {
   digestTickMs?: number;
   /** The event jobs' retry schedule (default `EVENT_RETRY`); tests shorten it. */
   eventRetry?: EventRetryPolicy;
+  /** Long-connection waits (`FEISHU_EVENT_MODE=websocket`); tests shorten them. */
+  longConnection?: LongConnectionPluginOptions;
 }
 
 /** Assemble the service. `server.ts` listens on it; tests call `inject()` or listen on port 0. */
@@ -37,6 +40,8 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
     ...(opts.feishu ? { feishu: opts.feishu } : {}),
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
   });
+  // One ingress: the long connection, or the webhook routes (which then answer 404 in websocket mode).
+  if (config.eventMode === 'websocket') await app.register(longConnectionPlugin, opts.longConnection ?? {});
   await app.register(botPlugin, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
@@ -44,7 +49,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
     ...(opts.eventRetry ? { eventRetry: opts.eventRetry } : {}),
   });
   await app.register(healthRoutes);
-  await app.register(webhookRoutes, opts.now ? { now: opts.now } : {});
+  if (config.eventMode === 'webhook') await app.register(webhookRoutes, opts.now ? { now: opts.now } : {});
   return app;
 }
 

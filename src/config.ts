@@ -14,6 +14,11 @@ export interface Config {
     /** Resolved base URL of the Open Platform, without a trailing slash. */
     domain: string;
   };
+  /**
+   * How Feishu delivers events and card callbacks: `webhook` (POST /webhook/event and /webhook/card, a public URL)
+   * or `websocket` (the SDK's long connection, opened by the bot: no public URL, no encrypt key).
+   */
+  eventMode: EventMode;
   /** Unset → in-memory store (single instance, nothing survives a restart). */
   redisUrl?: string;
   port: number;
@@ -23,6 +28,9 @@ export interface Config {
   botAdmins: readonly string[];
   digest: { hour: number; minute: number; timeZone: string };
 }
+
+export const EVENT_MODES = ['webhook', 'websocket'] as const;
+export type EventMode = (typeof EVENT_MODES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,6 +45,10 @@ const FEISHU_DOMAINS: Record<string, string> = {
 const CREDENTIALS_HINT = 'Developer Console → your app → Credentials & Basic Info (凭证与基础信息)';
 const EVENTS_HINT =
   'Developer Console → your app → Events & Callbacks → Encryption Strategy (事件与回调 → 加密策略)';
+
+const SUBSCRIPTION_HINT =
+  'Developer Console → your app → Events & Callbacks → Subscription mode, for events and for callbacks ' +
+  '(事件与回调 → 订阅方式)';
 
 type Env = Record<string, string | undefined>;
 
@@ -53,9 +65,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const appId = read('FEISHU_APP_ID');
   if (!appId) problems.push(`FEISHU_APP_ID is required: the App ID (cli_…) from ${CREDENTIALS_HINT}`);
-  else if (!/^cli_[A-Za-z0-9]+$/.test(appId))
+  // Every App ID is `cli_` and 16 hex digits; the SDK's long connection silently does nothing for any other.
+  else if (!/^cli_[0-9a-fA-F]{16}$/.test(appId))
     problems.push(
-      `FEISHU_APP_ID must look like cli_xxxxxxxxxxxxxxxx (got "${appId}"): see ${CREDENTIALS_HINT}`,
+      `FEISHU_APP_ID must be cli_ followed by 16 hex digits, e.g. cli_a1b2c3d4e5f60718 (got "${appId}"): ` +
+        `see ${CREDENTIALS_HINT}`,
     );
 
   const appSecret = read('FEISHU_APP_SECRET');
@@ -74,6 +88,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const domain = parseDomain(read('FEISHU_DOMAIN'), problems);
+
+  const eventMode = (read('FEISHU_EVENT_MODE') ?? 'webhook').toLowerCase();
+  if (!isEventMode(eventMode))
+    problems.push(
+      `FEISHU_EVENT_MODE must be webhook (Feishu posts to this server's public URL) or websocket (the bot opens ` +
+        `Feishu's long connection; no public URL), got "${eventMode}": it must match ${SUBSCRIPTION_HINT}`,
+    );
 
   const redisUrl = read('REDIS_URL');
   if (redisUrl && !isRedisUrl(redisUrl))
@@ -115,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     !domain ||
     port === undefined ||
     !isLogLevel(logLevel) ||
+    !isEventMode(eventMode) ||
     !timeMatch
   ) {
     throw new ConfigError(problems);
@@ -128,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
       ...(verificationToken ? { verificationToken } : {}),
       domain,
     },
+    eventMode,
     ...(redisUrl ? { redisUrl } : {}),
     port,
     host,
@@ -190,4 +213,8 @@ function isTimeZone(value: string): boolean {
 /** Whether the webhook can verify anything at all; without either value every request is refused (fail closed). */
 export function canVerifyRequests(config: Config): boolean {
   return Boolean(config.feishu.encryptKey || config.feishu.verificationToken);
+}
+
+function isEventMode(value: string): value is EventMode {
+  return (EVENT_MODES as readonly string[]).includes(value);
 }

@@ -13,13 +13,22 @@ const COUNTERS = {
   fsb_feishu_errors_total: 'Feishu API errors by endpoint and code.',
   fsb_jobs_total: 'Queue jobs by queue and outcome (started, completed, retrying, failed).',
   fsb_digests_total: 'Daily digests by outcome (sent, already_sent, paused, skipped, failed).',
+  fsb_ws_frames_total: 'Long-connection data frames received, by type (event, card) and outcome.',
+  fsb_ws_reconnects_total: 'Long connections re-established after a drop.',
+} as const;
+
+const GAUGES = {
+  fsb_ws_connected: 'Whether the long connection to Feishu is open (1) or not (0); absent in webhook mode.',
 } as const;
 
 const HISTOGRAMS = {
   fsb_webhook_ack_seconds: 'Time from request start to the webhook answer.',
+  fsb_ws_answer_seconds:
+    'Time from a long-connection data frame to its answer (accepted event, card callback).',
 } as const;
 
 export type CounterName = keyof typeof COUNTERS;
+export type GaugeName = keyof typeof GAUGES;
 export type HistogramName = keyof typeof HISTOGRAMS;
 type Labels = Record<string, string | number>;
 
@@ -34,6 +43,7 @@ interface Histogram {
 export class Metrics {
   private readonly counters = new Map<CounterName, Map<string, number>>();
   private readonly histograms = new Map<HistogramName, Histogram>();
+  private readonly gauges = new Map<GaugeName, number>();
 
   inc(name: CounterName, labels: Labels = {}, by = 1): void {
     const series = this.counters.get(name) ?? new Map<string, number>();
@@ -45,6 +55,14 @@ export class Metrics {
   /** Current value of one counter series; for tests and the closing-note figures. */
   value(name: CounterName, labels: Labels = {}): number {
     return this.counters.get(name)?.get(formatLabels(labels)) ?? 0;
+  }
+
+  set(name: GaugeName, value: number): void {
+    this.gauges.set(name, value);
+  }
+
+  gauge(name: GaugeName): number | undefined {
+    return this.gauges.get(name);
   }
 
   observe(name: HistogramName, seconds: number): void {
@@ -62,6 +80,11 @@ export class Metrics {
     for (const [name, help] of Object.entries(COUNTERS) as [CounterName, string][]) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, value] of this.counters.get(name) ?? []) lines.push(`${name}${labels} ${value}`);
+    }
+    for (const [name, help] of Object.entries(GAUGES) as [GaugeName, string][]) {
+      const value = this.gauges.get(name);
+      if (value !== undefined)
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
     }
     for (const [name, help] of Object.entries(HISTOGRAMS) as [HistogramName, string][]) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);

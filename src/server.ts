@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ level: config.logLevel });
-  if (!canVerifyRequests(config)) {
+  if (config.eventMode === 'webhook' && !canVerifyRequests(config)) {
     logger.warn(
       'neither FEISHU_ENCRYPT_KEY nor FEISHU_VERIFICATION_TOKEN is set: every webhook request will be refused (401) ' +
         'until one is; copy them from Developer Console → Events & Callbacks → Encryption Strategy',

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       ...{ appId: REQUIRED.FEISHU_APP_ID, appSecret: REQUIRED.FEISHU_APP_SECRET },
       domain: 'https://open.feishu.cn',
     });
+    expect(config.eventMode).toBe('webhook');
     expect(config.redisUrl).toBeUndefined();
     expect(config.port).toBe(3000);
     expect(config.host).toBe('0.0.0.0');
@@ -39,6 +40,28 @@ describe('loadConfig', () => {
     expect(problems[1]).toMatch(/^FEISHU_APP_SECRET is required.*Credentials & Basic Info/);
   });
 
+  it('takes the long connection as FEISHU_EVENT_MODE=websocket, in any case, and names both modes otherwise', () => {
+    expect(loadConfig({ ...REQUIRED, FEISHU_EVENT_MODE: 'websocket' }).eventMode).toBe('websocket');
+    expect(loadConfig({ ...REQUIRED, FEISHU_EVENT_MODE: ' WebSocket ' }).eventMode).toBe('websocket');
+    expect(loadConfig({ ...REQUIRED, FEISHU_EVENT_MODE: 'webhook' }).eventMode).toBe('webhook');
+    const [problem] = problemsOf({ ...REQUIRED, FEISHU_EVENT_MODE: 'ws' });
+    expect(problem).toMatch(
+      /^FEISHU_EVENT_MODE must be webhook .* or websocket .*got "ws".*Subscription mode/,
+    );
+  });
+
+  it.each([
+    ['too short', 'cli_123'],
+    ['15 digits', 'cli_a1b2c3d4e5f6071'],
+    ['17 digits', 'cli_a1b2c3d4e5f607189'],
+    ['not hex', 'cli_a1b2c3d4e5f6071z'],
+    ['no prefix', 'a1b2c3d4e5f60718'],
+  ])('refuses an App ID the long connection would silently ignore (%s)', (_, appId) => {
+    const [problem] = problemsOf({ ...REQUIRED, FEISHU_APP_ID: appId });
+    expect(problem).toContain(`FEISHU_APP_ID must be cli_ followed by 16 hex digits`);
+    expect(problem).toContain(appId);
+  });
+
   it('treats blank values as missing', () => {
     expect(problemsOf({ FEISHU_APP_ID: '  ', FEISHU_APP_SECRET: '' })).toHaveLength(2);
   });
@@ -48,6 +71,7 @@ describe('loadConfig', () => {
       FEISHU_APP_ID: 'app-123',
       FEISHU_APP_SECRET: 'has space',
       FEISHU_DOMAIN: 'ftp://example.com',
+      FEISHU_EVENT_MODE: 'polling',
       REDIS_URL: 'localhost:6379',
       PORT: '70000',
       LOG_LEVEL: 'loud',
@@ -60,6 +84,7 @@ describe('loadConfig', () => {
       'FEISHU_APP_ID',
       'FEISHU_APP_SECRET',
       'FEISHU_DOMAIN',
+      'FEISHU_EVENT_MODE',
       'REDIS_URL',
       'PORT',
       'LOG_LEVEL',

@@ -9,6 +9,7 @@ import type { EventEnvelope } from '../src/feishu/events.js';
 import type { RateLimitTable } from '../src/feishu/rate-limits.js';
 import type { EventRetryPolicy } from '../src/jobs/event-queue.js';
 import { createLogger } from '../src/logger.js';
+import type { LongConnectionPluginOptions } from '../src/plugins/long-connection.js';
 import type { Store } from '../src/store/store.js';
 import type { FeishuEmulator } from './emulator/feishu-emulator.js';
 import { buildEncryptedRequest, DEFAULT_VERIFICATION_TOKEN } from './emulator/fixtures.js';
@@ -62,6 +63,8 @@ export async function startTestBot(opts: {
   /** Default `debug`; the secrets test runs every level. */
   logLevel?: LogLevel;
   eventRetry?: EventRetryPolicy;
+  /** With `FEISHU_EVENT_MODE=websocket` in `env`. */
+  longConnection?: LongConnectionPluginOptions;
 }): Promise<TestBot> {
   const { emulator } = opts;
   const config = loadConfig({
@@ -85,6 +88,7 @@ export async function startTestBot(opts: {
     ...(opts.cardDeadlineMs ? { cardDeadlineMs: opts.cardDeadlineMs } : {}),
     ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
     ...(opts.eventRetry ? { eventRetry: opts.eventRetry } : {}),
+    ...(opts.longConnection ? { longConnection: opts.longConnection } : {}),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { startFeishuEmulator } from './emulator/feishu-emulator.js';
 
 const ENTRY = ['--import', 'tsx', 'src/server.ts'];
 
@@ -81,5 +82,29 @@ describe('server entry point', () => {
     }
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(0);
+  });
+
+  it('in websocket mode, exits non-zero naming FEISHU_APP_SECRET when Feishu refuses the secret', async () => {
+    const emulator = await startFeishuEmulator();
+    const secret = 'wrong-secret-for-the-start-test';
+    try {
+      const child = run({
+        FEISHU_APP_ID: emulator.appId,
+        FEISHU_APP_SECRET: secret,
+        FEISHU_EVENT_MODE: 'websocket',
+        FEISHU_DOMAIN: emulator.url,
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+      });
+      const output = collect(child);
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(output.out()).toContain('FEISHU_APP_SECRET is wrong');
+      expect(output.out()).toContain('Credentials & Basic Info');
+      expect(output.out()).not.toContain(secret);
+      expect(emulator.ws.endpointCalls).toBe(1);
+    } finally {
+      await emulator.close();
+    }
   });
 });

@@ -183,6 +183,11 @@ message Frame {
   optional string LogIDNew = 9;
 }
 `;
+// The SDK sets protobufjs's global `util.Long` to undefined when it loads (64-bit fields as plain numbers). Types
+// built while Long was still defined then fail on first use, so this module does the same before building its own:
+// one state whatever the import order.
+protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
+protobuf.configure();
 const FRAME = protobuf.parse(PBBP2_PROTO).root.lookupType('pbbp2.Frame');
 
 interface Frame {

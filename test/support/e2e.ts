@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { LogLevel } from '../../src/config.js';
 import type { RateLimitTable } from '../../src/feishu/rate-limits.js';
 import type { EventRetryPolicy } from '../../src/jobs/event-queue.js';
+import type { LongConnectionPluginOptions } from '../../src/plugins/long-connection.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/store.js';
 import { type EmulatedDoc, type FeishuEmulator, startFeishuEmulator } from '../emulator/feishu-emulator.js';
@@ -53,6 +54,8 @@ export interface E2eOptions extends EmulatorSetup {
   logLevel?: LogLevel;
   /** The event jobs' retry schedule with Redis; default the production one. */
   eventRetry?: EventRetryPolicy;
+  /** Long-connection waits, with `FEISHU_EVENT_MODE=websocket` in `env`. */
+  longConnection?: LongConnectionPluginOptions;
 }
 
 export interface E2e extends TestBot {
@@ -100,6 +103,7 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
       ...(opts.digestTickMs ? { digestTickMs: opts.digestTickMs } : {}),
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       ...(opts.eventRetry ? { eventRetry: opts.eventRetry } : {}),
+      ...(opts.longConnection ? { longConnection: opts.longConnection } : {}),
     });
     closers.unshift(() => bot.close());
     return { ...bot, emulator, close: () => closeInOrder(closers) };
