@@ -162,6 +162,9 @@ describe('the long connection as the ingress', () => {
       }),
     );
     expect(answer.code).toBe(200);
+    console.info(
+      `[figure] Refresh over the long connection: answer frame ${answer.elapsedMs} ms after the click`,
+    );
     const data = answer.data as {
       card?: { type: string; data: { schema?: string } };
       toast?: { type: string };
@@ -223,6 +226,21 @@ describe('connection health', () => {
       expect(logged(bot, 'long connection lost')).toBe(1);
       expect(logged(bot, 'long connection re-established')).toBe(1);
       expect(bot.app.metrics.value('fsb_ws_reconnects_total')).toBe(1);
+
+      // A plain drop, as when a gateway node goes away: how long until an event is handled again.
+      await bot.settle();
+      const dropped = Date.now();
+      emulator.ws.dropAll();
+      await emulator.ws.waitForConnections(1, WAIT_MS);
+      await waitUntil(
+        () => bot.app.longConnection?.connected === true,
+        WAIT_MS,
+        () => 'not reconnected',
+      );
+      await emulator.ws.sendEvent(messageEvent({ text: `stats ${DOC_URL}` }));
+      await emulator.waitForMessages(2, WAIT_MS);
+      console.info(`[figure] dropped socket → next event handled: ${Date.now() - dropped} ms`);
+      expect(bot.app.metrics.value('fsb_ws_reconnects_total')).toBe(2);
     } finally {
       await bot.close();
     }
@@ -303,20 +321,34 @@ describe('start and shutdown', () => {
 });
 
 describe('replicas on one Redis', () => {
-  it('answers an event Feishu delivered to both connections once', async () => {
+  it('50 events to random connections, 10 of them delivered again to the other: exactly 50 replies', async () => {
     emulator.reset();
     const first = await startWsBot({ redis: true });
     const second = await startWsBot({ redis: { url: first.app.config.redisUrl ?? '' } });
     try {
       await emulator.ws.waitForConnections(2, WAIT_MS);
-      const event = messageEvent({ text: `stats ${DOC_URL}` });
       const ids = emulator.ws.connectionLog.filter((c) => c.closedAt === undefined).map((c) => c.id);
       expect(ids).toHaveLength(2);
-      for (const id of ids) expect((await emulator.ws.sendEvent(event, { connection: id })).code).toBe(200);
-      await emulator.waitForMessages(1, WAIT_MS);
-      await first.settle();
-      await second.settle();
-      expect(emulator.messages).toHaveLength(1);
+      const events = Array.from({ length: 50 }, (_, i) => messageEvent({ text: `stats ${DOC_URL} #${i}` }));
+      const answers = await Promise.all(events.map((event) => emulator.ws.sendEvent(event)));
+      // Feishu's redelivery goes to any connection: here always the one that did not get it the first time.
+      const again = await Promise.all(
+        answers.slice(0, 10).map((answer, i) => {
+          const other = ids.find((id) => id !== answer.connectionId) ?? answer.connectionId;
+          return emulator.ws.sendEvent(events[i] ?? {}, { connection: other });
+        }),
+      );
+      expect([...answers, ...again].map((a) => a.code)).toEqual(Array(60).fill(200));
+      const perConnection = ids.map((id) => answers.filter((a) => a.connectionId === id).length);
+      await emulator.waitForMessages(50, 40_000);
+      await first.settle(30_000);
+      await second.settle(30_000);
+      const replied = emulator.messages.map((m) => m.targetId);
+      expect(replied).toHaveLength(50);
+      expect(new Set(replied).size).toBe(50);
+      console.info(
+        `[figure] two replicas: 60 deliveries (${perConnection.join('/')} + 10 again) → ${replied.length} replies`,
+      );
     } finally {
       await second.close();
       await first.close();

@@ -93,6 +93,8 @@ describe('server entry point', () => {
         FEISHU_APP_SECRET: secret,
         FEISHU_EVENT_MODE: 'websocket',
         FEISHU_DOMAIN: emulator.url,
+        // Every line the SDK and the bot can write, none of which may carry the secret.
+        LOG_LEVEL: 'trace',
         PORT: String(await freePort()),
         HOST: '127.0.0.1',
       });
