@@ -46,6 +46,8 @@ export type ErrorCardInput =
   /** A document type Feishu's statistics do not cover (slides). */
   | { kind: 'unsupported_type'; docType: string; url: string }
   | { kind: 'internal'; errorId?: string }
+  /** A document token or id no Feishu request can carry (empty, `.` or `..`): refused before asking Feishu. */
+  | { kind: 'invalid_id' }
   /** `likes` on a sheet, base or mind note (or a wiki page resolving to one): there are no likes to list. */
   | { kind: 'likes_unsupported'; docType: string; doc?: { url: string; title?: string } };
 
@@ -271,6 +273,21 @@ function viewError(input: ErrorCardInput): ErrorView {
       if (isWebUrl(input.url)) view.docUrl = input.url;
       return view;
     }
+    case 'invalid_id':
+      return {
+        explanation: {
+          title: { zh: '链接或 ID 无效', en: 'This link or id is not valid' },
+          meaning: {
+            zh: '其中的文档 token 或 ID 为空或不完整，飞书里不可能有这样的文档或对象，所以机器人没有向飞书查询。',
+            en: 'The document token or id in it is empty or incomplete. No Feishu document or object can have it, so the bot did not ask Feishu.',
+          },
+          fix: {
+            zh: '在飞书中打开文档，从地址栏或「分享」按钮重新复制完整链接后发送；如果输入的是 ID，请检查它是否完整。',
+            en: 'Open the document in Feishu and copy the whole link again from the address bar or the Share button; if you typed an id, check that it is complete.',
+          },
+        },
+        retryable: false,
+      };
     case 'internal': {
       const view: ErrorView = {
         explanation: {

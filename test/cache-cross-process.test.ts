@@ -3,6 +3,7 @@ import { JsonCache, type JsonCacheOptions } from '../src/store/cache.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { fileStatistics } from './fixtures/feishu-bodies.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
+import { waitUntil } from './support/wait-until.js';
 
 /**
  * Three bot instances on one Redis: each is a JsonCache over its own RedisStore (its own connection), which
@@ -168,7 +169,8 @@ describe('JsonCache across processes sharing one Redis', () => {
   });
 
   it('takes the lock over once a hung holder’s lock expires, well before a long wait bound', async () => {
-    const holder = new JsonCache(stores[0]!, { lockTtlMs: 300 });
+    // A holder renews its lock for as long as readers wait for it (its own wait bound), then lets it lapse.
+    const holder = new JsonCache(stores[0]!, { lockTtlMs: 300, lockWaitMs: 300 });
     const warn = vi.fn();
     const waiter = new JsonCache(stores[1]!, { lockWaitMs: 10_000, logger: { warn } });
     const { load: hanging, whenStarted } = signalOnStart(() => new Promise<never>(() => {}));
@@ -188,6 +190,59 @@ describe('JsonCache across processes sharing one Redis', () => {
     // and gave it back.
     expect(warn).not.toHaveBeenCalled();
     expect(await db.redis.exists(LOCK_KEY)).toBe(0);
+  });
+
+  it('renews its lock in Redis while a load runs, and never renews one another owner took over', async () => {
+    // Only the renewal timer is fake: Redis keeps real time, with seconds of margin either side.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const holder = new JsonCache(stores[0]!, { lockTtlMs: 30_000 });
+      const writes = vi.spyOn(stores[0]!, 'set');
+      const reads = vi.spyOn(stores[0]!, 'get');
+      const lockReads = () => reads.mock.calls.filter(([key]) => key === LOCK_KEY).length;
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      const { load, whenStarted } = signalOnStart(async () => {
+        await answered;
+        return fileStatistics(1);
+      });
+      const loading = holder.getOrLoad(KEY, load, { ttlMs: 60_000 });
+      await whenStarted;
+      const token = await db.redis.get(LOCK_KEY);
+      expect(token).not.toBeNull();
+
+      // As if most of the TTL had gone by; half a TTL on, the holder extends it to a full TTL again.
+      await db.redis.pexpire(LOCK_KEY, 10_000);
+      await vi.advanceTimersByTimeAsync(15_000);
+      await waitUntil(
+        async () => (await db.redis.pttl(LOCK_KEY)) > 10_000,
+        5_000,
+        () => 'the lock to be renewed',
+        10,
+      );
+      expect(await db.redis.get(LOCK_KEY)).toBe(token);
+
+      // The lock lapsed and another process took it: the next renewal finds it is not ours and leaves it.
+      await db.redis.set(LOCK_KEY, 'successor', 'PX', 20_000);
+      const readsBefore = lockReads();
+      const writesBefore = writes.mock.calls.length;
+      await vi.advanceTimersByTimeAsync(15_000);
+      await waitUntil(
+        () => lockReads() > readsBefore,
+        5_000,
+        () => 'the renewal to look at the lock',
+        10,
+      );
+      answer();
+      await expect(loading).resolves.toMatchObject({ value: fileStatistics(1), cached: false });
+      // The value was stored; the successor's lock was neither extended nor released by us.
+      expect(writes.mock.calls.slice(writesBefore).map(([key]) => key)).toEqual([`fsb:cache:${KEY}`]);
+      expect(await db.redis.get(LOCK_KEY)).toBe('successor');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('skips the lock entirely with lock: false: one load per instance, no lock key written', async () => {

@@ -8,7 +8,7 @@ import { worstCaseCallMs } from '../src/feishu/client.js';
 import type { SentMessage } from './emulator/feishu-emulator.js';
 import { botMention, cardActionEvent, makeViewers, messageEvent } from './emulator/fixtures.js';
 import { buttonValue, cardText } from './helper.js';
-import { startE2e, useE2e } from './support/e2e.js';
+import { type E2e, startE2e, useE2e } from './support/e2e.js';
 
 const OWNER = 'ou_owner0000000000000000000000e1';
 const STRANGER = 'ou_stranger000000000000000000e2';
@@ -18,6 +18,10 @@ const SLIDES_URL = 'https://acme.feishu.cn/slides/sldcnErrorPathAbCdEfGhIjKl';
 const STATS_PATH = `/drive/v1/files/${DOC}/statistics`;
 const HANGING_DOC = 'doxcnHangingStatsAbCdEfGhIj';
 const HANGING_PATH = `/drive/v1/files/${HANGING_DOC}/statistics`;
+// A wiki page whose node names a document id no request path can carry.
+const BAD_NODE_WIKI = 'wikcnBadNodeAbCdEfGhIjKlMnOp';
+/** Feishu's answer to a private message for someone outside the app's availability range (FEISHU.md). */
+const OUTSIDE_AVAILABILITY = { httpStatus: 400, code: 230013, msg: 'Bot has NO availability to this user.' };
 // 45 viewers: the private list has a Next button, whose value names the paging session.
 const docs = [
   { token: DOC, type: 'docx' as const, title: 'Launch plan', ownerId: OWNER, viewers: makeViewers(45) },
@@ -86,6 +90,18 @@ describe('in memory', () => {
     expect(answer.body.card).toBeUndefined();
   });
 
+  it('answers a document id no request can carry with a card about the link, not an internal error', async () => {
+    emulator.addWikiNode(BAD_NODE_WIKI, { objToken: '..', objType: 'docx' });
+    const [reply] = await ask(`stats https://acme.feishu.cn/wiki/${BAD_NODE_WIKI}`);
+    const text = cardText(reply?.content);
+    expect(text).toContain('This link or id is not valid');
+    expect(text).toContain('链接或 ID 无效');
+    expect(text).not.toContain('Something went wrong');
+    expect(bot.logs.text).not.toContain('internal error');
+    // Refused before asking Feishu for figures.
+    expect(emulator.calls.filter((c) => c.path.includes('/statistics'))).toHaveLength(0);
+  });
+
   it('explains 230013 (outside the availability range) when a private list cannot be delivered', async () => {
     emulator.failNext('POST', '/im/v1/messages', {
       httpStatus: 400,
@@ -128,6 +144,69 @@ describe('late card callbacks', () => {
       // Nothing was patched onto the group's card, and nobody else was told anything.
       expect(slow.emulator.callsTo('PATCH', `/im/v1/messages/${card?.messageId}`)).toHaveLength(0);
       expect(slow.emulator.messages).toHaveLength(2);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('late card callbacks for someone the bot cannot message privately (230013)', () => {
+  /** A Viewers click on a group card whose answer misses the 50 ms deadline (every Feishu answer 300 ms late). */
+  async function lateViewersClick(slow: E2e, operatorOpenId: string) {
+    await slow.deliver(groupAsk(`stats ${DOC_URL}`, OWNER, slow.emulator.botOpenId));
+    const [card] = await slow.emulator.waitForMessages(1);
+    slow.emulator.setLatency(300);
+    const answer = await slow.click(
+      cardActionEvent({
+        operatorOpenId,
+        value: buttonValue(card?.content, /viewers/i),
+        openMessageId: card?.messageId ?? '',
+        openChatId: 'oc_group_chat',
+      }),
+    );
+    expect(answer.body.toast?.type).toBe('info');
+    await slow.settle();
+    return card;
+  }
+
+  it('tells the clicker under the card, never by a second private send Feishu refuses the same way', async () => {
+    const slow = await startE2e({ docs, cardDeadlineMs: 50 });
+    try {
+      // Feishu refuses every private message to this person, not only the first.
+      slow.emulator.failNext('POST', '/im/v1/messages', OUTSIDE_AVAILABILITY, 2);
+      const card = await lateViewersClick(slow, OWNER);
+      // One private send: the list, refused. None for a notice about it.
+      expect(slow.emulator.callsTo('POST', '/im/v1/messages')).toHaveLength(1);
+      // The answer went where the person clicked, as a reply to the card; the card itself is untouched.
+      expect(slow.emulator.callsTo('POST', `/im/v1/messages/${card?.messageId}/reply`)).toHaveLength(1);
+      const [reply] = slow.emulator.messages.filter(
+        (m) => m.kind === 'reply' && m.targetId === card?.messageId,
+      );
+      expect(cardText(reply?.content)).toContain('That person cannot use this bot (230013)');
+      expect(cardText(reply?.content)).toContain('对方不在应用的可用范围内');
+      expect(slow.emulator.callsTo('PATCH', `/im/v1/messages/${card?.messageId}`)).toHaveLength(0);
+      expect(slow.logs.text).not.toContain('late card update failed');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('answers under the card when the private notice itself meets 230013, once, without an error log', async () => {
+    const slow = await startE2e({ docs, cardDeadlineMs: 50 });
+    try {
+      // A stranger is denied the list; the denial cannot reach them privately either.
+      slow.emulator.failNext('POST', '/im/v1/messages', OUTSIDE_AVAILABILITY, 2);
+      const card = await lateViewersClick(slow, STRANGER);
+      expect(slow.emulator.callsTo('POST', '/im/v1/messages')).toHaveLength(1);
+      const [reply] = slow.emulator.messages.filter(
+        (m) => m.kind === 'reply' && m.targetId === card?.messageId,
+      );
+      expect(cardText(reply?.content)).toContain(
+        'Only the document owner, people with full access and bot admins',
+      );
+      expect(slow.logs.text).not.toContain('late card update failed');
+      const about = slow.logs.records().filter((r) => r.feishu_code === 230013);
+      expect(about).toHaveLength(1);
     } finally {
       await slow.close();
     }

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFeishuClient, type FeishuClient } from '../src/feishu/client.js';
 import { InvalidPathParameterError } from '../src/feishu/path.js';
+import { createRateLimiter, type RateLimiter } from '../src/feishu/rate-limits.js';
 import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
 
 const HOSTILE = [
@@ -70,6 +71,8 @@ const ENDPOINTS: Endpoint[] = [
 
 let emulator: FeishuEmulator;
 let feishu: FeishuClient;
+/** Every slot the client asked the (real, in-memory) limiter for. */
+const slots: string[] = [];
 
 beforeAll(async () => {
   emulator = await startFeishuEmulator();
@@ -79,13 +82,26 @@ beforeAll(async () => {
     domain: emulator.url,
     logger: pino({ level: 'silent' }),
     sleep: async () => {},
+    rateLimiter: countingLimiter(createRateLimiter()),
   });
 });
+
+function countingLimiter(limiter: RateLimiter): RateLimiter {
+  return {
+    acquire(endpoint, scope, maxWaitMs) {
+      slots.push(endpoint);
+      return limiter.acquire(endpoint, scope, maxWaitMs);
+    },
+  };
+}
 afterAll(async () => {
   feishu?.close();
   await emulator?.close();
 });
-beforeEach(() => emulator.reset());
+beforeEach(() => {
+  emulator.reset();
+  slots.length = 0;
+});
 
 describe.each(ENDPOINTS)('$name', ({ call, route }) => {
   it.each(HOSTILE)('sends %j as one segment of its own route, nowhere else', async (value) => {
@@ -93,6 +109,7 @@ describe.each(ENDPOINTS)('$name', ({ call, route }) => {
     await call(feishu, value).catch(() => {});
     const calls = emulator.calls.filter((c) => c.path !== TOKEN_PATH);
     expect(calls.map((c) => c.path)).toHaveLength(1);
+    expect(slots).toHaveLength(1);
     const [path] = calls.map((c) => c.path);
     expect(path).toMatch(route);
     expect(decodeURIComponent(route.exec(path ?? '')?.[1] ?? '')).toBe(value);
@@ -105,6 +122,8 @@ describe.each(ENDPOINTS)('$name', ({ call, route }) => {
     async (value) => {
       await expect(call(feishu, value)).rejects.toBeInstanceOf(InvalidPathParameterError);
       expect(emulator.calls.filter((c) => c.path !== TOKEN_PATH)).toHaveLength(0);
+      // Refused before the limiter: no slot of the endpoint's budget spent on a request never sent.
+      expect(slots).toEqual([]);
     },
   );
 });

@@ -2,7 +2,9 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CommandUsageError } from '../src/errors.js';
 import { FeishuApiError, FeishuUnexpectedResponseError, TRANSPORT_FAILURE } from '../src/feishu/errors.js';
-import { presentDigestLine, presentError, presentToast } from '../src/present/present-error.js';
+import { InvalidPathParameterError } from '../src/feishu/path.js';
+import { presentDigestLine, presentError, presentToast, toastCause } from '../src/present/present-error.js';
+import { DeadlineExceededError } from '../src/util/deadline.js';
 import { cardText } from './helper.js';
 
 const log = pino({ level: 'silent' });
@@ -68,5 +70,36 @@ describe('one understanding, three forms', () => {
 
   it('a usage error is the usage card', () => {
     expect(cardText(presentError(new CommandUsageError('stats', 'no_link'), log))).toContain('stats');
+  });
+});
+
+describe('failures of our own making that are not bugs', () => {
+  it('an id no Feishu request can carry is an answer about the link or id, in both languages', () => {
+    const err = new InvalidPathParameterError();
+    const text = cardText(presentError(err, log));
+    expect(text).toContain('This link or id is not valid');
+    expect(text).toContain('链接或 ID 无效');
+    expect(text).toContain('Share');
+    expect(text).not.toContain('Something went wrong');
+    expect(text).not.toContain('Error ID');
+    expect(presentToast(err, log).i18n).toEqual({
+      en_us: 'This link or id is not valid',
+      zh_cn: '链接或 ID 无效',
+    });
+    expect(presentDigestLine(err, log).en).toBe('The link or id of this item is not valid.');
+  });
+
+  it('a deadline that passed while waiting for a call another caller started is the timeout card', () => {
+    const text = cardText(presentError(new DeadlineExceededError(), log));
+    expect(text).toContain('Feishu took too long to answer');
+    expect(text).not.toContain('Something went wrong');
+    expect(presentToast(new DeadlineExceededError(), log).i18n.en_us).toBe('Feishu took too long to answer');
+  });
+
+  it('remembers what each toast was made from, for a late answer that must know what failed', () => {
+    const err = new FeishuApiError('im.v1.message.create', 230013, 'no availability', 400);
+    const toast = presentToast(err, log);
+    expect(toastCause(toast)).toBe(err);
+    expect(toastCause({ ...toast })).toBeUndefined();
   });
 });

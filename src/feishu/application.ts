@@ -16,9 +16,10 @@ export function createApplicationApi(transport: FeishuTransport): ApplicationApi
     async getAppUsageOverview(query) {
       const endpoint = 'application.v6.applicationAppUsage.overview';
       // https://open.feishu.cn/document/server-docs/application-v6/app-usage/overview
+      const appId = pathSegment(query.appId);
       const body = await transport.call(endpoint, () =>
         sdk.application.v6.applicationAppUsage.overview({
-          path: { app_id: pathSegment(query.appId) },
+          path: { app_id: appId },
           params: { department_id_type: 'open_department_id' },
           data: {
             date: query.date,

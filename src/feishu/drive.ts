@@ -50,9 +50,10 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
   return {
     async getFileStatistics(doc) {
       const endpoint = 'drive.v1.fileStatistics.get';
+      const fileToken = pathSegment(doc.token);
       const body = await transport.call(endpoint, () =>
         sdk.drive.v1.fileStatistics.get({
-          path: { file_token: pathSegment(doc.token) },
+          path: { file_token: fileToken },
           params: { file_type: doc.type as StatisticsFileType },
         }),
       );
@@ -100,9 +101,10 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
 
     async listViewRecords(doc, page) {
       const endpoint = 'drive.v1.fileViewRecord.list';
+      const fileToken = pathSegment(doc.token);
       const body = await transport.call(endpoint, () =>
         sdk.drive.v1.fileViewRecord.list({
-          path: { file_token: pathSegment(doc.token) },
+          path: { file_token: fileToken },
           params: {
             file_type: doc.type as ViewRecordFileType,
             page_size: pageSize(page?.pageSize, DEFAULT_PEOPLE_PAGE_SIZE, MAX_PEOPLE_PAGE_SIZE),
@@ -128,9 +130,10 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
 
     async listLikes(doc, page) {
       const endpoint = 'drive.v2.fileLike.list';
+      const fileToken = pathSegment(doc.token);
       const body = await transport.call(endpoint, () =>
         sdk.drive.v2.fileLike.list({
-          path: { file_token: pathSegment(doc.token) },
+          path: { file_token: fileToken },
           params: {
             // Only doc, docx and file have likes; Feishu answers 1061002 for anything else.
             file_type: doc.type as LikeFileType,
@@ -160,9 +163,10 @@ export function createDriveApi(transport: FeishuTransport): DriveApi {
       // Not paginated: one answer holds every collaborator. `fields` asks for `type` (user, chat, department…),
       // which is left out by default; names and avatars are not needed for an access check.
       // https://open.feishu.cn/document/server-docs/docs/permission/permission-member/list
+      const token = pathSegment(doc.token);
       const body = await transport.call(endpoint, () =>
         sdk.drive.v1.permissionMember.list({
-          path: { token: pathSegment(doc.token) },
+          path: { token },
           params: { type: doc.type as MemberDocType, fields: 'type' },
         }),
       );

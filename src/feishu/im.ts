@@ -39,12 +39,14 @@ export function createImApi(transport: FeishuTransport): ImApi {
   }
 
   return {
-    replyCard(messageId, card, uuid, options) {
+    async replyCard(messageId, card, uuid, options) {
+      // Before transport.call: an id no path can carry costs neither a token fetch nor a rate-limit slot.
+      const id = pathSegment(messageId);
       return sendMessage(
         'im.v1.message.reply',
         () =>
           sdk.im.v1.message.reply({
-            path: { message_id: pathSegment(messageId) },
+            path: { message_id: id },
             // `uuid` makes the reply idempotent for an hour, so the transport's retries cannot double-post.
             data: { msg_type: 'interactive', content: JSON.stringify(card), uuid },
           }),
@@ -68,11 +70,12 @@ export function createImApi(transport: FeishuTransport): ImApi {
 
     async patchCard(messageId, card) {
       // 5 updates/s per message on top of the app-wide limits (FEISHU.md, Sending).
+      const id = pathSegment(messageId);
       await transport.call(
         'im.v1.message.patch',
         () =>
           sdk.im.v1.message.patch({
-            path: { message_id: pathSegment(messageId) },
+            path: { message_id: id },
             data: { content: JSON.stringify(card) },
           }),
         messageId,
@@ -84,8 +87,9 @@ export function createImApi(transport: FeishuTransport): ImApi {
       // Ids come back in the type asked for (`owner_id_type` echoes it); the managers are
       // `user_manager_id_list`, there is no separate list endpoint (chat.managers only adds and deletes).
       // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get
+      const id = pathSegment(chatId);
       const body = await transport.call(endpoint, () =>
-        sdk.im.v1.chat.get({ path: { chat_id: pathSegment(chatId) }, params: { user_id_type: 'open_id' } }),
+        sdk.im.v1.chat.get({ path: { chat_id: id }, params: { user_id_type: 'open_id' } }),
       );
       const data = body.data;
       if (!data || typeof data !== 'object') throw transport.unexpected(endpoint, body, 'data');

@@ -344,9 +344,13 @@ export class FeishuTransport {
     // After the token (not limited, and a slow fetch must not eat the slot) and outside the try: running out
     // of client-side wait is final, not a Feishu 99991400 to back off from and retry.
     // Our own queue is not Feishu failing: the command's deadline does not run while we wait in it.
+    // Resumed also when the wait runs out: a pause left open would stop the clock of every caller waiting.
     const resume = pauseDeadline();
-    await this.#rateLimiter?.acquire(endpoint, scope, Math.max(0, maxWaitMs));
-    resume();
+    try {
+      await this.#rateLimiter?.acquire(endpoint, scope, Math.max(0, maxWaitMs));
+    } finally {
+      resume();
+    }
     try {
       const body = await send();
       // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).

@@ -23,6 +23,8 @@ import {
   missingScopes,
   TRANSPORT_FAILURE,
 } from '../feishu/errors.js';
+import { InvalidPathParameterError } from '../feishu/path.js';
+import { DeadlineExceededError } from '../util/deadline.js';
 
 /** Where an error is being handled: a queued job that will run again, or the last chance to tell the user. */
 export interface RetryPolicy {
@@ -76,6 +78,24 @@ function understand(err: unknown, log: Logger, context: PresentContext = {}): Un
   if (err instanceof UnsupportedDocumentError) {
     log.info({ doc_type: err.docType }, 'document type has no statistics');
     return plain(buildErrorCard({ kind: 'unsupported_type', docType: err.docType, url: err.url }));
+  }
+  if (err instanceof InvalidPathParameterError) {
+    // Refused before any Feishu call (src/feishu/path.ts): the id came from a link, a button or Feishu's own answer.
+    log.warn({ err_code: err.code }, 'refused an id that cannot be sent to Feishu');
+    return {
+      card: () => buildErrorCard({ kind: 'invalid_id' }),
+      short: { zh: '链接或 ID 无效', en: 'This link or id is not valid' },
+      line: { zh: '该项的链接或 ID 无效。', en: 'The link or id of this item is not valid.' },
+    };
+  }
+  if (err instanceof DeadlineExceededError) {
+    // This caller's time ran out waiting for a Feishu call another caller started; that call goes on for others.
+    log.warn({ err_code: err.code }, 'deadline passed while waiting for a shared Feishu call');
+    return {
+      card: () => buildErrorCard({ kind: 'timeout' }),
+      short: { zh: '飞书响应超时', en: 'Feishu took too long to answer' },
+      line: NO_FIGURES_TODAY,
+    };
   }
   if (err instanceof CommandUsageError) {
     log.info({ command: err.command, problem: err.problem }, 'command usage error');
@@ -157,9 +177,23 @@ export function presentError(err: unknown, log: Logger, context: PresentContext 
   return understand(err, log, context).card();
 }
 
+/**
+ * The error each toast of `presentToast` was made from. A callback answer that misses its deadline is delivered
+ * later by other means (src/bot/card-callbacks.ts), which must know what failed, not only what to say: a private
+ * notice about a private send that Feishu refused would be refused the same way.
+ */
+const toastCauses = new WeakMap<Toast, unknown>();
+
 /** The toast answering a button click. */
 export function presentToast(err: unknown, log: Logger): Toast {
-  return buildToast('error', understand(err, log).short);
+  const toast = buildToast('error', understand(err, log).short);
+  toastCauses.set(toast, err);
+  return toast;
+}
+
+/** What `presentToast` made this toast from; undefined for a toast it did not make. */
+export function toastCause(toast: Toast): unknown {
+  return toastCauses.get(toast);
 }
 
 /** The line a digest shows for an item whose figures could not be fetched. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { timeLeftMs } from '../util/deadline.js';
+import { DeadlineExceededError, waitLeftMs } from '../util/deadline.js';
 import { SingleFlight } from '../util/single-flight.js';
 import type { Store } from './store.js';
 
@@ -30,12 +30,17 @@ export interface JsonCacheOptions {
   /** Clock for `storedAt`. Waiting for a lock always runs on real time. */
   now?: () => number;
   /**
-   * How long a loader's lock lives if it never releases it (crash, hung call). Default 15 s; the app passes the
-   * Feishu transport's worst-case call time (`worstCaseCallMs`: rate-limit waits and retries included), so a
-   * healthy loader never loses its lock mid-call and replicas under rate pressure do not load a key twice.
+   * How long a loader's lock lives unless renewed. The loader renews it every half TTL while its load runs, so a
+   * load of many calls (a page walk) keeps it throughout and a crashed loader frees the key within this time.
+   * Default 15 s; the app passes the Feishu transport's worst-case call time (`worstCaseCallMs`: rate-limit waits
+   * and retries included), so a renewal delayed by a slow store or a busy event loop still lands in time.
    */
   lockTtlMs?: number;
-  /** How long a reader waits for another process's load before loading itself. Default: `lockTtlMs`. */
+  /**
+   * How long a reader waits for another process's load before loading itself, and so how long a loader renews its
+   * lock: past it, whoever still waits loads anyway. Only a load that never settles should get there. Default
+   * `LOCK_WAIT_TTLS` lock TTLs. A reader never waits past the deadline of every caller waiting on it.
+   */
   lockWaitMs?: number;
   /** First and largest pause between polls of a key another process is loading. Default 20 ms and 200 ms. */
   pollMinMs?: number;
@@ -58,12 +63,24 @@ interface Settled {
 type LockState = 'held' | 'free' | 'unknown';
 
 /**
+ * Default wait bound in lock TTLs. The app's TTL is one Feishu call at its slowest, and a load may make several
+ * (the workplace walk pages through its range; a year is two pages), each of which can be that slow.
+ */
+const LOCK_WAIT_TTLS = 4;
+
+interface Renewal {
+  /** Stops renewing, and waits for a renewal under way so that none lands after the lock is released. */
+  stop(): Promise<void>;
+}
+
+/**
  * Read-through JSON cache for Feishu statistics, which are rate-limited and change slowly.
  *
  * A miss costs one `load` across every process sharing the store: an in-process single flight sends at most
- * one lock attempt per key, the lock's owner loads and stores, and the other processes poll the key until
- * the value appears. The cache only ever helps: a store that fails, or a lock that is never released,
- * degrades to calling `load` directly (after at most `lockWaitMs`), never to an error.
+ * one lock attempt per key, the lock's owner loads and stores (renewing the lock for as long as that takes), and
+ * the other processes poll the key until the value appears. The cache only ever helps: a store that fails, or a
+ * lock that is never released, degrades to calling `load` directly (after at most `lockWaitMs`), never to an
+ * error. The load belongs to no one caller: each waits for it until its own deadline (src/util/deadline.ts).
  */
 export class JsonCache {
   readonly #store: Store;
@@ -81,13 +98,13 @@ export class JsonCache {
     this.#prefix = opts.prefix ?? 'fsb:cache:';
     this.#now = opts.now ?? Date.now;
     this.#lockTtlMs = opts.lockTtlMs ?? 15_000;
-    this.#lockWaitMs = opts.lockWaitMs ?? this.#lockTtlMs;
+    this.#lockWaitMs = opts.lockWaitMs ?? LOCK_WAIT_TTLS * this.#lockTtlMs;
     this.#pollMinMs = opts.pollMinMs ?? 20;
     this.#pollMaxMs = opts.pollMaxMs ?? 200;
     this.#logger = opts.logger;
   }
 
-  /** How long a loader's lock lives (see JsonCacheOptions.lockTtlMs). */
+  /** How long a loader's lock lives unless renewed (see JsonCacheOptions.lockTtlMs). */
   get lockTtlMs(): number {
     return this.#lockTtlMs;
   }
@@ -134,11 +151,9 @@ export class JsonCache {
     lockKey: string,
     loadAndStore: () => Promise<Settled>,
   ): Promise<Settled> {
-    // Never longer than the deadline of the command waiting (src/util/deadline.ts): past it, load ourselves,
-    // which then fails fast with a timeout the command can answer.
-    const left = timeLeftMs();
-    const deadline =
-      performance.now() + (left === undefined ? this.#lockWaitMs : Math.min(this.#lockWaitMs, left));
+    // The lock's owner renews it while its load runs, so a held lock means a load under way (or a crashed owner,
+    // whose lock lapses within lockTtlMs). The wait bound is for an owner whose load never settles.
+    const waitUntil = performance.now() + this.#lockWaitMs;
     let pause = this.#pollMinMs;
     for (;;) {
       const token = await this.#claim(lockKey);
@@ -152,7 +167,11 @@ export class JsonCache {
       // lock seen gone means the value is visible now (unless the owner failed or stores nothing).
       let lock: LockState = 'held';
       while (lock === 'held') {
-        if (performance.now() >= deadline) {
+        // This runs as shared work (SingleFlight): each caller stops waiting at its own deadline (the command's,
+        // src/util/deadline.ts). Once none is left, a load of our own would only answer nobody.
+        const left = waitLeftMs();
+        if (left !== undefined && left <= 0) throw new DeadlineExceededError();
+        if (performance.now() >= waitUntil) {
           this.#logger?.warn(
             { cache: key.split(':')[0], waitedMs: this.#lockWaitMs },
             'cache lock not released in time; loading without it',
@@ -189,15 +208,68 @@ export class JsonCache {
     }
   }
 
-  /** Runs `work`, then releases the lock if we own it; compare-and-delete never removes a successor's lock. */
+  /**
+   * Runs `work`, renewing our lock while it runs, then releases it if we own it; compare-and-delete never removes
+   * a successor's lock.
+   */
   async #whileHolding(lockKey: string, token: string | null, work: () => Promise<Settled>): Promise<Settled> {
+    const renewal = token === null ? undefined : this.#keepAlive(lockKey, token);
     try {
       return await work();
     } finally {
       if (token !== null) {
+        await renewal?.stop();
         // A lock we fail to release expires by itself after lockTtlMs; the answer is already in hand.
         await this.#store.compareAndDelete(lockKey, token).catch(() => false);
       }
+    }
+  }
+
+  /**
+   * Extends our lock to a full TTL every half TTL, so it outlives a load of any number of calls, for at most
+   * lockWaitMs (by then every reader has stopped waiting for it). Stops for good once the lock is not ours.
+   */
+  #keepAlive(lockKey: string, token: string): Renewal {
+    const renewUntil = performance.now() + this.#lockWaitMs;
+    let running: Promise<void> | undefined;
+    const timer = setInterval(
+      () => {
+        if (running) return;
+        if (performance.now() >= renewUntil) {
+          clearInterval(timer);
+          return;
+        }
+        running = this.#renew(lockKey, token).then((ours) => {
+          running = undefined;
+          if (!ours) clearInterval(timer);
+        });
+      },
+      Math.max(1, Math.floor(this.#lockTtlMs / 2)),
+    );
+    // Housekeeping for a load that keeps the process busy anyway: never a reason to stay alive.
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  }
+
+  /**
+   * Compare-and-set of the lock's TTL: only while it still holds our token (else false: it lapsed, or another
+   * owner took it over, and we must not overwrite theirs). The store port has no atomic form of this, so it is a
+   * read then a write: the read sees a lock with about half a TTL still to run (35 s in the app), and only a write
+   * arriving after all of that could overwrite a successor's lock (both would then load once, as without a lock).
+   */
+  async #renew(lockKey: string, token: string): Promise<boolean> {
+    try {
+      if ((await this.#store.get(lockKey)) !== token) return false;
+      await this.#store.set(lockKey, token, this.#lockTtlMs);
+      return true;
+    } catch {
+      // The store is away: try again next time. If it stays away the lock lapses by itself, which is all it can do.
+      return true;
     }
   }
 
