@@ -62,7 +62,8 @@ describe('the long connection as the ingress', () => {
   let bot: E2e;
   beforeAll(async () => {
     emulator.reset();
-    bot = await startWsBot();
+    // Every line the SDK writes, the connection URL's one-time credentials among them.
+    bot = await startWsBot({ logLevel: 'trace' });
   });
   afterAll(async () => {
     await bot?.close();
@@ -77,6 +78,12 @@ describe('the long connection as the ingress', () => {
     expect((await fetch(`${bot.url}/webhook/card`, { method: 'POST', body: '{}' })).status).toBe(404);
     const metrics = await (await fetch(`${bot.url}/metrics`)).text();
     expect(metrics).toContain('fsb_ws_connected 1');
+  });
+
+  it('logs the connection URL without its one-time access_key and ticket', () => {
+    expect(bot.logs.text).toContain('ticket=[redacted]');
+    expect(bot.logs.text).not.toMatch(/ticket=(?!\[redacted\])/);
+    expect(bot.logs.text).not.toMatch(/access_key=(?!\[redacted\])/);
   });
 
   it('answers `stats <link>` sent over the connection with the figures, acknowledging the frame at once', async () => {
@@ -251,14 +258,14 @@ describe('connection health', () => {
     const bot = await startWsBot({ longConnection: { pingTimeoutS: 1 } });
     try {
       emulator.ws.setClientConfig({ PingInterval: 2 });
-      emulator.ws.setPongs(false);
+      const first = emulator.ws.connectionLog.at(-1);
+      // Only this connection goes silent: its replacement is answered as usual.
+      emulator.ws.setPongs(false, { connection: first?.id ?? -1 });
       await waitUntil(
         () => bot.app.metrics.value('fsb_ws_reconnects_total') >= 1,
         WAIT_MS,
         () => `reconnects: ${bot.app.metrics.value('fsb_ws_reconnects_total')}`,
       );
-      emulator.ws.setPongs(true);
-      const first = emulator.ws.connectionLog[0];
       expect(first?.closedBy).toBe('client');
       await emulator.ws.sendEvent(messageEvent({ text: `stats ${DOC_URL}` }), { connection: 'newest' });
       await emulator.waitForMessages(1, WAIT_MS);
@@ -286,7 +293,7 @@ describe('connection health', () => {
 });
 
 describe('start and shutdown', () => {
-  it('fails the start, naming FEISHU_APP_SECRET, when Feishu refuses the secret, and leaks it nowhere', async () => {
+  it('fails the start, naming FEISHU_APP_SECRET, when Feishu refuses the secret, without the secret', async () => {
     emulator.reset();
     const sockets = emulator.ws.connectionLog.length;
     const secret = 'wrong-secret-for-the-long-connection';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_VERIFICATION_TOKEN, docStatistics, messageEvent } from './emulator/fixtures.js';
+import { botMention, DEFAULT_VERIFICATION_TOKEN, docStatistics, messageEvent } from './emulator/fixtures.js';
 import { cardText, type TestBot } from './helper.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 import { startE2e, useEmulator } from './support/e2e.js';
@@ -120,6 +120,33 @@ describe('Feishu takes no messages at all (its token endpoint down)', () => {
       expect(emulator.messages).toHaveLength(1);
       expect(cardText(emulator.messages[0]?.content)).toContain('4,321');
       expect(bot.logs.text).not.toContain('could not deliver the error card');
+    } finally {
+      await bot.close();
+    }
+  }, 60_000);
+
+  it('runs a group message mentioning the bot again later too, though whether it is for the bot is not known yet', async () => {
+    emulator.reset();
+    const bot = await startE2e({ emulator, redis: true, eventRetry: retry(60_000) });
+    try {
+      emulator.expireTokens();
+      emulator.failNext('POST', TOKEN, DOWN, 10_000);
+      // A fresh process knows its own open_id only from /bot/v3/info, which needs a token too.
+      await bot.deliver(
+        messageEvent({ mentions: [botMention(emulator.botOpenId)], text: `@_user_1 stats ${DOC_URL}` }),
+      );
+      await waitUntil(
+        () => laterRuns(bot) >= 2,
+        30_000,
+        () => `later runs so far: ${laterRuns(bot)}`,
+      );
+      expect(emulator.messages).toHaveLength(0);
+
+      emulator.reset();
+      await emulator.waitForMessages(1, 20_000);
+      await bot.settle(20_000);
+      expect(emulator.messages).toHaveLength(1);
+      expect(cardText(emulator.messages[0]?.content)).toContain('4,321');
     } finally {
       await bot.close();
     }

@@ -33,6 +33,15 @@ describe('createScrubber', () => {
     }
   });
 
+  it("removes the long connection's one-time access_key and ticket from its URL, keeping the rest", () => {
+    const url =
+      'wss://msg-frontier.feishu.cn/ws/v2?fpid=493&aid=552564&device_id=7311&access_key=ab12cd34ef&service_id=3355&ticket=0f9e8d7c-6b5a';
+    const out = scrubPatterns(`get connect config success, ws url: ${url}`);
+    expect(out).not.toContain('ab12cd34ef');
+    expect(out).not.toContain('0f9e8d7c-6b5a');
+    expect(out).toContain('access_key=[redacted]&service_id=3355&ticket=[redacted]');
+  });
+
   it('leaves ordinary words alone, and secrets too short to be told from words', () => {
     expect(scrub('the document was deleted (abc)')).toBe('the document was deleted (abc)');
     expect(scrubPatterns('request trigger frequency limit')).toBe('request trigger frequency limit');

@@ -79,7 +79,7 @@ export class Bot {
     // Other bots and apps (including this one) post into the same chats; answering them invites loops.
     if (event.sender.sender_type !== 'user') return 'ignored';
     const isPrivate = event.message.chat_type === 'p2p';
-    if (!isPrivate && !(await this.mentionsBot(event.message.mentions))) return 'ignored';
+    if (!isPrivate && !(await this.addressedInGroup(event.message.mentions, delivery))) return 'ignored';
 
     const message = extractMessage(event.message) ?? { text: '', links: [], mentions: [] };
     // One budget for the whole command across every attempt, counted from the first attempt's start: a Feishu
@@ -186,6 +186,23 @@ export class Bot {
     this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
     log.info('added to a chat; welcome card sent');
     return 'handled';
+  }
+
+  /**
+   * Whether a group message is for the bot. Until that is known nothing may be said in the group, not even an error
+   * card: a failure is retried like any other, and on the last attempt (the token endpoint down, say) the event
+   * runs again later like a command whose answer could not be sent.
+   */
+  private async addressedInGroup(
+    mentions: readonly MessageMention[] | undefined,
+    delivery: Delivery,
+  ): Promise<boolean> {
+    try {
+      return await this.mentionsBot(mentions);
+    } catch (err) {
+      if (delivery.finalAttempt && delivery.mayRunLater && isTransient(err)) throw new RunLaterError(err);
+      throw err;
+    }
   }
 
   /**

@@ -18,6 +18,8 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
     `$1$2$3${REDACTED}`,
   ],
   [/\bbearer\s{1,3}[\w.~+/=-]{1,2048}/gi, `Bearer ${REDACTED}`],
+  // The long connection's one-time URL: `wss://…/ws/v2?…&access_key=x&…&ticket=x`, logged by the SDK at debug.
+  [/\b(access_key|ticket)=[^\s"'&]{1,2048}/gi, `$1=${REDACTED}`],
   // Tenant (`t-…`) and user (`u-…`) access tokens, e.g. `t-g1044ghJIQ3Q…`.
   [/\b[tu]-[\w.-]{10,2048}/g, REDACTED],
 ];

@@ -235,8 +235,9 @@ export class LongConnection {
     const envelope = checked.envelope;
     const { event_id: eventId, event_type: eventType } = envelope.header;
     if (eventType === EVENT_CARD_ACTION) {
+      const answer = await this.#opts.answerCard(envelope);
       this.#opts.metrics.inc('fsb_ws_frames_total', { type: 'card', outcome: 'answered' });
-      return this.#opts.answerCard(envelope);
+      return answer;
     }
     try {
       await this.#opts.accept(envelope);

@@ -247,9 +247,23 @@ export class QueueDispatcher implements EventDispatcher {
     delayMs: number,
     err: RunLaterError,
   ): Promise<never> {
+    try {
+      await job.moveToDelayed(Date.now() + delayMs, token);
+    } catch (moveErr) {
+      // The lock was lost (another worker took the stalled job over) or Redis failed: not failing the job for good
+      // leaves it to stalled-job recovery, which runs it again.
+      this.log.warn(
+        { job_id: job.id, err: moveErr },
+        'could not move the event job to later; left to recovery',
+      );
+      throw new DelayedError();
+    }
+    // After the move, which checks the lock: a job another worker took over keeps that worker's count. Without the
+    // count the next run waits as long as this one; `since` still ends the window.
     const progress: JobProgress = next;
-    await job.updateProgress(progress);
-    await job.moveToDelayed(Date.now() + delayMs, token);
+    await job.updateProgress(progress).catch((progressErr: unknown) => {
+      this.log.warn({ job_id: job.id, err: progressErr }, 'could not record the later run');
+    });
     this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'run_later' });
     const reason = err.cause instanceof Error ? err.cause.message : String(err.cause);
     this.log.warn(

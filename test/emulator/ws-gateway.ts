@@ -127,8 +127,11 @@ export interface FeishuWsGateway {
   sendEvent(payload: object, opts?: WsSendOptions): Promise<WsAnswer>;
   /** The gateway closes every open socket (default: terminate, no close frame), as when Feishu restarts a node. */
   dropAll(how?: 'terminate' | 'close'): number;
-  /** `false`: pings go unanswered, so only the SDK's `pingTimeout` watchdog notices. */
-  setPongs(enabled: boolean): void;
+  /**
+   * `false`: pings go unanswered, so only the SDK's `pingTimeout` watchdog notices. With `connection`, only that
+   * connection's pings (a replacement connection is answered again).
+   */
+  setPongs(enabled: boolean, opts?: { connection: number }): void;
   /** The next endpoint call(s) answer `{code, msg, data: {}}`, e.g. 1000040350 (too many connections). */
   refuseNext(code: number, msg: string, opts?: Omit<WsRefusal, 'code' | 'msg'>): void;
   /** The next WebSocket upgrade is refused with `handshake-*` headers instead of 101. */
@@ -281,6 +284,8 @@ export class WsGateway implements FeishuWsGateway {
   private refusals: WsRefusal[] = [];
   private handshakeRefusals: WsHandshakeRefusal[] = [];
   private pongs = true;
+  /** Connections whose pings go unanswered whatever `pongs` says. */
+  private readonly silentConnections = new Set<number>();
   private endpointCallCount = 0;
   private controls: WsControlFrame[] = [];
   private received: WsAnswer[] = [];
@@ -408,8 +413,13 @@ export class WsGateway implements FeishuWsGateway {
     return dropped.length;
   }
 
-  setPongs(enabled: boolean): void {
-    this.pongs = enabled;
+  setPongs(enabled: boolean, opts?: { connection: number }): void {
+    if (!opts) {
+      this.pongs = enabled;
+      return;
+    }
+    if (enabled) this.silentConnections.delete(opts.connection);
+    else this.silentConnections.add(opts.connection);
   }
 
   refuseNext(code: number, msg: string, opts: Omit<WsRefusal, 'code' | 'msg'> = {}): void {
@@ -500,6 +510,7 @@ export class WsGateway implements FeishuWsGateway {
     this.refusals = [];
     this.handshakeRefusals = [];
     this.pongs = true;
+    this.silentConnections.clear();
     this.records = [...this.open.values()].map((conn) => conn.record);
     for (const conn of this.open.values()) {
       Object.assign(conn.record, { pingsReceived: 0, pongsSent: 0, dataFramesSent: 0, answersReceived: 0 });
@@ -566,7 +577,7 @@ export class WsGateway implements FeishuWsGateway {
       this.controls.push({ connectionId: conn.record.id, type, service: frame.service, at: Date.now() });
       if (type !== 'ping') return;
       conn.record.pingsReceived += 1;
-      if (!this.pongs) return;
+      if (!this.pongs || this.silentConnections.has(conn.record.id)) return;
       // The SDK overwrites its whole config from every pong: all four values must be present.
       const pong: Frame = {
         SeqID: frame.SeqID,
