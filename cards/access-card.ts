@@ -32,7 +32,7 @@ export interface AccessDeniedCardInput {
 }
 
 export interface SentPrivatelyCardInput {
-  what: 'viewers' | 'likes';
+  what: 'viewers' | 'likes' | 'unread' | 'export';
   doc?: { url: string; title?: string };
 }
 
@@ -196,6 +196,14 @@ const SENT_PRIVATELY: Readonly<Record<SentPrivatelyCardInput['what'], Bilingual>
   likes: {
     zh: '点赞者列表会列出具体的人，所以我已私聊发给你，没有发在群里。',
     en: 'The list of likers names people, so I sent it to you in a private chat instead of posting it here.',
+  },
+  unread: {
+    zh: '谁还没打开会列出具体的人，所以我已私聊发给你，没有发在群里。要在群里提醒他们，请点私聊卡片上的「提醒他们」。',
+    en: "Who hasn't opened it names people, so I sent it to you in a private chat instead of posting it here. To remind them here, press Remind them on that card.",
+  },
+  export: {
+    zh: '导出的文件会列出具体的人，所以我已私聊发给你，没有发在群里。',
+    en: 'The export names people, so I sent the file to you in a private chat instead of posting it here.',
   },
 };
 

@@ -111,6 +111,15 @@ export interface DigestTime {
   minute: number;
 }
 
+/**
+ * How often a chat's digest goes out, at its time of day. Weekdays are ISO 8601 (1 = Monday … 7 = Sunday);
+ * a monthly day stops at 28 so that every month has it.
+ */
+export type DigestCadence =
+  | { kind: 'daily' }
+  | { kind: 'weekly'; weekday: number }
+  | { kind: 'monthly'; day: number };
+
 /** The metric a trend follows for each kind of item. */
 export function primaryMetric(item: DigestItem): keyof DigestFigures {
   return item.kind === 'app' ? 'uv' : 'pv';

@@ -1,7 +1,9 @@
 /**
- * The daily digest: one card per chat with each subscribed item's figures, the change since that chat's
- * previous digest, and a 7-day trend. Feishu only serves totals ("views so far") and single days, so every
- * change and trend here comes from what the bot recorded itself (src/digest/types.ts).
+ * The digest: one card per chat with each subscribed item's figures, their change, and a trend. A daily digest
+ * shows the change since that chat's previous digest and 7 days of trend; a weekly one what each item gained over
+ * the last 7 days, and a monthly one since the same day last month, with the trend over that span. Feishu only
+ * serves totals ("views so far") and single days, so every change and trend here comes from what the bot
+ * recorded itself (src/digest/types.ts).
  *
  * Budget: 20 items with long titles and full trends must stay under 30 KB and 200 components, so each item is
  * one markdown element (title, figures and a unicode sparkline), and only the first five trends get a chart
@@ -31,6 +33,7 @@ import {
   primaryMetric,
   type TrendPoint,
 } from './data.js';
+import { digestTitleName } from './digest-cadence.js';
 import { type Bilingual, joinBilingual, mapBilingual, markdown } from './i18n.js';
 import { describeDocType } from './stats-card.js';
 
@@ -40,9 +43,15 @@ export interface DigestCardItem {
   label?: string;
   /** Absent when this item could not be fetched today. */
   current?: ItemFigures;
-  /** The figures this chat's previous digest showed; absent = a new item. */
+  /** The figures this chat's previous digest showed; absent = a new item. Daily digests only. */
   previous?: DigestFigures;
-  /** Ascending, at most 7 points, of `primaryMetric(item)`. */
+  /**
+   * Weekly and monthly digests: the recorded figures the change is measured from, and the day they are for (for
+   * documents the totals as of that day, for workplace and apps that day's own figures). Its date is the period's
+   * start, or a later day when the bot's history of the item starts later; absent when there is none before today.
+   */
+  baseline?: { date: string; figures: DigestFigures };
+  /** Ascending, one point per recorded day of the trend window (`trendDays`), of `primaryMetric(item)`. */
   trend: TrendPoint[];
   /**
    * Why `current` is missing, in user-facing words. Card markdown as given (like `explainFeishuCode().meaning`):
@@ -56,8 +65,15 @@ export interface DigestCardInput {
   date: string;
   timeZone: string;
   items: DigestCardItem[];
-  /** The chat's first digest: there is nothing to compare with yet. */
+  /** The chat's first digest: there is nothing to compare with yet. Daily digests only. */
   firstDigest: boolean;
+  /**
+   * Absent for a daily digest. A weekly or monthly one measures each item's change from the bot's snapshots since
+   * `since` (a week before `date`, or the same day a month before) instead of since the previous digest.
+   */
+  period?: { kind: 'weekly' | 'monthly'; since: string };
+  /** How many days the trend covers, for its label; default 7. */
+  trendDays?: number;
 }
 
 /** Feishu's advice for one card; the rest of the items keep their sparkline. */
@@ -171,6 +187,7 @@ function headingLine(
   entry: DigestCardItem,
   position: number,
   firstDigest: boolean,
+  period: DigestCardInput['period'],
   layout: NameLayout,
 ): Bilingual {
   const parts: Bilingual[] = [
@@ -185,13 +202,16 @@ function headingLine(
     const day = markdownDay(entry.current.date);
     parts.push({ zh: `${day} 的数据`, en: `figures for ${day}` });
   }
-  // In a first digest every item is new; the note at the top already says why nothing is compared.
-  if (!entry.previous && !firstDigest) parts.push({ zh: '**新增**', en: '**New**' });
+  // In a first digest every item is new; the note at the top already says why nothing is compared. A period
+  // digest compares with snapshots, and its change line says when there are none.
+  if (!entry.previous && !firstDigest && !period) parts.push({ zh: '**新增**', en: '**New**' });
   return joinBilingual(parts, ' · ');
 }
 
-function figuresLine(entry: DigestCardItem): Bilingual {
-  const { current, previous, item } = entry;
+function figuresLine(entry: DigestCardItem, period: DigestCardInput['period']): Bilingual {
+  const { current, item } = entry;
+  // A period digest states its changes on a line of their own, against the baseline rather than the last digest.
+  const previous = period ? undefined : entry.previous;
   if (!current) {
     const why = entry.error ?? { zh: '今天没有取到数据。', en: "Today's figures could not be fetched." };
     return { zh: `⚠️ ${why.zh}`, en: `⚠️ ${why.en}` };
@@ -216,24 +236,72 @@ function figuresLine(entry: DigestCardItem): Bilingual {
     : { zh: '飞书没有返回数据。', en: 'Feishu returned no figures.' };
 }
 
-function trendLine(entry: DigestCardItem): Bilingual | undefined {
+/**
+ * A weekly or monthly digest's change: what each document gained since the baseline (the period's start, or the
+ * earliest day recorded after it when history starts later or that day is missing), or how a workplace or app figure compares with the same day a
+ * period earlier. Undefined when the item has no figures today (its error line says why).
+ */
+function changeLine(
+  entry: DigestCardItem,
+  period: NonNullable<DigestCardInput['period']>,
+): Bilingual | undefined {
+  const { current, baseline, item } = entry;
+  if (!current) return undefined;
+  const parts: Bilingual[] = [];
+  for (const metric of METRIC_ORDER) {
+    const now = current.figures[metric];
+    const before = baseline?.figures[metric];
+    if (now === undefined || before === undefined || !Number.isFinite(now - before)) continue;
+    const label = metricLabel(item, metric);
+    const delta = formatDelta(now - before);
+    parts.push({ zh: `${label.zh} ${delta}`, en: `${label.en} ${delta}` });
+  }
+  if (!baseline || parts.length === 0) {
+    return {
+      zh: '还没有更早的记录，下一份起显示变化。',
+      en: 'No earlier figures on record yet: the change shows from the next digest.',
+    };
+  }
+  const day = markdownDay(baseline.date);
+  let lead: Bilingual;
+  if (item.kind !== 'doc') {
+    lead = { zh: `**与 ${day} 相比**：`, en: `**Compared with ${day}:** ` };
+  } else if (baseline.date !== period.since) {
+    // History that starts inside the period, or a day the bot could not record: say which figures it compares with.
+    const missing = markdownDay(period.since);
+    lead = {
+      zh: `**自 ${day} 以来新增**（${missing} 没有记录）：`,
+      en: `**Gained since ${day}** (nothing recorded on ${missing}): `,
+    };
+  } else if (period.kind === 'weekly') {
+    lead = { zh: '**近 7 天新增**：', en: '**Gained in the last 7 days:** ' };
+  } else {
+    lead = { zh: `**自 ${day} 以来新增**：`, en: `**Gained since ${day}:** ` };
+  }
+  return joinBilingual([lead, joinBilingual(parts, ' · ')]);
+}
+
+function trendLine(entry: DigestCardItem, days: number): Bilingual | undefined {
   if (entry.trend.length === 0) return undefined;
   const label = metricLabel(entry.item, primaryMetric(entry.item));
   const bars = sparkline(entry.trend.map((p) => p.value));
-  return { zh: `近 7 天${label.zh}：${bars}`, en: `${label.en}, last 7 days: ${bars}` };
+  return { zh: `近 ${days} 天${label.zh}：${bars}`, en: `${label.en}, last ${days} days: ${bars}` };
 }
 
 /** One markdown element per item: heading, then list items (a lone `\n` is a soft break clients may drop). */
 function itemMarkdown(
   entry: DigestCardItem,
   position: number,
-  firstDigest: boolean,
+  input: DigestCardInput,
   layout: NameLayout,
 ): CardElement {
-  const heading = headingLine(entry, position, firstDigest, layout);
-  const lines = [figuresLine(entry), trendLine(entry)].filter(
-    (line): line is Bilingual => line !== undefined,
-  );
+  const { firstDigest, period } = input;
+  const heading = headingLine(entry, position, firstDigest, period, layout);
+  const lines = [
+    figuresLine(entry, period),
+    period ? changeLine(entry, period) : undefined,
+    trendLine(entry, input.trendDays ?? 7),
+  ].filter((line): line is Bilingual => line !== undefined);
   const text = joinBilingual([heading, ...lines.map((l) => mapBilingual(l, (t) => `- ${t}`))], '\n');
   return markdown(text, { element_id: `item_${position}` });
 }
@@ -273,7 +341,8 @@ export function buildDigestCard(input: DigestCardInput): Card {
 
 function renderDigestCard(input: DigestCardInput, layout: DigestLayout): Card {
   const elements: CardElement[] = [];
-  if (input.firstDigest) {
+  const { period } = input;
+  if (input.firstDigest && !period) {
     elements.push(
       greyNote(
         {
@@ -295,7 +364,7 @@ function renderDigestCard(input: DigestCardInput, layout: DigestLayout): Card {
 
   let charts = 0;
   for (const [index, entry] of input.items.entries()) {
-    elements.push(itemMarkdown(entry, index + 1, input.firstDigest, layout));
+    elements.push(itemMarkdown(entry, index + 1, input, layout));
     if (charts < layout.charts && entry.trend.length >= 2) {
       charts += 1;
       elements.push(trendChart(`trend_${charts}`, entry.trend));
@@ -308,10 +377,12 @@ function renderDigestCard(input: DigestCardInput, layout: DigestLayout): Card {
     greyNote(
       joinBilingual(
         [
-          {
-            zh: '括号里是与本会话上一份日报相比的变化；文档为累计数据。',
-            en: "Changes in brackets are since this chat's previous digest; documents show totals so far.",
-          },
+          period
+            ? periodNote(period)
+            : {
+                zh: '括号里是与本会话上一份日报相比的变化；文档为累计数据。',
+                en: "Changes in brackets are since this chat's previous digest; documents show totals so far.",
+              },
           ...(dayBased
             ? [
                 {
@@ -328,7 +399,8 @@ function renderDigestCard(input: DigestCardInput, layout: DigestLayout): Card {
     ),
   );
 
-  const title: Bilingual = { zh: `每日数据 · ${input.date}`, en: `Daily digest · ${input.date}` };
+  const name = digestTitleName(period?.kind);
+  const title: Bilingual = { zh: `${name.zh} · ${input.date}`, en: `${name.en} · ${input.date}` };
   return buildCard({
     title,
     subtitle: joinBilingual(
@@ -339,4 +411,17 @@ function renderDigestCard(input: DigestCardInput, layout: DigestLayout): Card {
     summary: joinBilingual([title, countItems(input.items.length)], ' · '),
     elements,
   });
+}
+
+/** How a weekly or monthly digest measures change, for the note under the items. */
+function periodNote(period: NonNullable<DigestCardInput['period']>): Bilingual {
+  const since = markdownDay(period.since);
+  const span: Bilingual =
+    period.kind === 'weekly'
+      ? { zh: '一周前', en: 'a week earlier' }
+      : { zh: '一个月前', en: 'a month earlier' };
+  return {
+    zh: `变化根据机器人每天记录的数据计算：文档为累计数据和自 ${since} 以来的新增，工作台和应用与${span.zh}的同一天相比。`,
+    en: `Changes come from the figures the bot records every day: documents show totals so far and what they gained since ${since}; workplace and app figures are compared with the same day ${span.en}.`,
+  };
 }

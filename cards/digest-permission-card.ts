@@ -1,13 +1,14 @@
 /**
- * Who may change a chat's daily digest, said when someone else tries. Documents stay open to everyone in the
- * chat; what would undo someone else's set-up is not: turning the digest off, moving its time, or removing its
- * last item (which leaves nothing to send, as `digest off` would) is for whoever set it up, the group's owner and
+ * Who may change a chat's digest, said when someone else tries. Documents stay open to everyone in the
+ * chat; what would undo someone else's set-up is not: turning the digest off, moving its time, changing how often it
+ * goes out (daily, weekly, monthly), or removing its last item (which leaves nothing to send, as `digest off` would) is for whoever set it up, the group's owner and
  * managers and bot admins, and tenant-wide items (workplace, apps) are removed by bot admins only, as only they
  * can add them.
  */
 
 import { buildCard, type Card, type CardElement, isSafeUserId, personTag, truncateText } from './card.js';
-import type { DigestItem } from './data.js';
+import type { DigestCadence, DigestItem } from './data.js';
+import { digestName } from './digest-cadence.js';
 import { describeDigestItem } from './digest-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
@@ -15,10 +16,10 @@ import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 const GAP: Bilingual = { zh: '', en: ' ' };
 
 /**
- * `off`, `time` and `remove_last` (removing the only item left) follow the schedule rule; `remove` is taking a
- * workplace or app item out.
+ * `off`, `time`, `cadence` (daily, weekly, monthly) and `remove_last` (removing the only item left) follow the
+ * schedule rule; `remove` is taking a workplace or app item out.
  */
-export type DigestChange = 'off' | 'time' | 'remove_last' | 'remove';
+export type DigestChange = 'off' | 'time' | 'cadence' | 'remove_last' | 'remove';
 
 export interface DigestPermissionCardInput {
   change: DigestChange;
@@ -34,21 +35,22 @@ export interface DigestPermissionCardInput {
   subscriber?: string;
   /** For `remove`: the workplace or app item that stays. */
   item?: DigestItem;
+  /** How often the chat's digest goes out now, to name it ("weekly digest"); absent means daily. */
+  cadence?: DigestCadence['kind'];
 }
 
-const CHANGES: Readonly<Record<'off' | 'time', Bilingual>> = {
-  off: { zh: '关闭', en: 'turn off' },
-  time: { zh: '修改推送时间', en: 'change the time of' },
-};
-
-/** Who may turn a chat's digest off or change its time, in one sentence (also the toast of a refused click). */
-export function digestScheduleRule(subscriber?: string): Bilingual {
+/**
+ * Who may turn a chat's digest off or change its time or cadence, in one sentence (also the toast of a refused
+ * click). `cadence` names the digest as it is now; absent means daily.
+ */
+export function digestScheduleRule(subscriber?: string, cadence?: DigestCadence['kind']): Bilingual {
   const who = isSafeUserId(subscriber)
     ? { zh: `订阅人（${personTag(subscriber)}）`, en: `whoever set it up (${personTag(subscriber)})` }
     : { zh: '订阅人', en: 'whoever set it up' };
+  const name = digestName(cadence);
   return {
-    zh: `只有${who.zh}、群主、群管理员和机器人管理员可以关闭本群的每日数据或修改推送时间。`,
-    en: `Only ${who.en}, the group's owner and managers, and bot admins can turn this chat's daily digest off or change its time.`,
+    zh: `只有${who.zh}、群主、群管理员和机器人管理员可以关闭本群的${name.zh}或修改推送时间和频率。`,
+    en: `Only ${who.en}, the group's owner and managers, and bot admins can turn this chat's ${name.en} off or change its time or how often it goes out.`,
   };
 }
 
@@ -64,10 +66,13 @@ const DOCUMENTS_STAY_OPEN: Bilingual = {
 };
 
 /** Why removing one document is refused when documents are open to everyone. */
-const LAST_ITEM_IS_OFF: Bilingual = {
-  zh: '这是每日数据中仅剩的一项，移除后就没有可推送的内容，效果等同于关闭每日数据。',
-  en: 'It is the only item left: removing it leaves nothing to send, the same as turning the digest off.',
-};
+function lastItemIsOff(cadence?: DigestCadence['kind']): Bilingual {
+  const name = digestName(cadence).zh;
+  return {
+    zh: `这是${name}中仅剩的一项，移除后就没有可推送的内容，效果等同于关闭${name}。`,
+    en: 'It is the only item left: removing it leaves nothing to send, the same as turning the digest off.',
+  };
+}
 
 const OTHER_DOCUMENTS_STAY_OPEN: Bilingual = {
   zh: '其他情况下文档不受此限制：群里任何人都可以添加文档，也可以移除不是最后一项的文档。',
@@ -81,7 +86,7 @@ const OTHER_DOCUMENTS_STAY_OPEN: Bilingual = {
 export function lastItemToastText(reason: DigestPermissionCardInput['reason'], scope?: string): Bilingual {
   switch (reason) {
     case 'not_allowed':
-      return joinBilingual([LAST_ITEM_IS_OFF, digestScheduleRule()], GAP);
+      return joinBilingual([lastItemIsOff(), digestScheduleRule()], GAP);
     case 'missing_scope': {
       const shown = quoteScope(scope);
       return {
@@ -110,36 +115,51 @@ export function buildDigestPermissionCard(input: DigestPermissionCardInput): Car
   let fix: Bilingual;
   let template: 'orange' | 'red' | 'yellow' = 'orange';
 
+  const digest = digestName(input.cadence);
   if (input.change === 'remove') {
     const name = input.item ? describeDigestItem(input.item) : { zh: '这一项', en: 'This item' };
     title = { zh: '只有机器人管理员可以移除这一项', en: 'Only bot admins can remove this item' };
     body = joinBilingual(
-      [{ zh: `${name.zh}仍在每日数据中。`, en: `${name.en} stays in the digest.` }, TENANT_ITEM_RULE],
+      [{ zh: `${name.zh}仍在${digest.zh}中。`, en: `${name.en} stays in the digest.` }, TENANT_ITEM_RULE],
       GAP,
     );
     fix = {
-      zh: '如果不再需要，请联系机器人管理员移除；或者由订阅人、群主或群管理员用 `订阅 关闭` 关闭整个每日数据。',
+      zh: `如果不再需要，请联系机器人管理员移除；或者由订阅人、群主或群管理员用 \`订阅 关闭\` 关闭整个${digest.zh}。`,
       en: 'If it is no longer wanted, ask a bot admin to remove it; or whoever set the digest up, the group owner or a manager can turn the whole digest off with `digest off`.',
     };
   } else {
     const lastItem = input.change === 'remove_last';
     // The rule is about the schedule; removing the last item first says why that is the schedule too.
     const rule = lastItem
-      ? joinBilingual([LAST_ITEM_IS_OFF, digestScheduleRule(input.subscriber)], GAP)
-      : digestScheduleRule(input.subscriber);
+      ? joinBilingual(
+          [lastItemIsOff(input.cadence), digestScheduleRule(input.subscriber, input.cadence)],
+          GAP,
+        )
+      : digestScheduleRule(input.subscriber, input.cadence);
     switch (input.reason) {
       case 'not_allowed': {
-        if (input.change === 'remove_last') {
-          title = {
-            zh: '你不能移除本群每日数据的最后一项',
-            en: "You can't remove the last item of this chat's daily digest",
-          };
-        } else {
-          const change = CHANGES[input.change];
-          title = {
-            zh: `你不能${change.zh}本群的每日数据`,
-            en: `You can't ${change.en} this chat's daily digest`,
-          };
+        switch (input.change) {
+          case 'remove_last':
+            title = {
+              zh: `你不能移除本群${digest.zh}的最后一项`,
+              en: `You can't remove the last item of this chat's ${digest.en}`,
+            };
+            break;
+          case 'off':
+            title = { zh: `你不能关闭本群的${digest.zh}`, en: `You can't turn off this chat's ${digest.en}` };
+            break;
+          case 'time':
+            title = {
+              zh: `你不能修改本群${digest.zh}的推送时间`,
+              en: `You can't change the time of this chat's ${digest.en}`,
+            };
+            break;
+          case 'cadence':
+            title = {
+              zh: `你不能修改本群${digest.zh}的推送频率`,
+              en: `You can't change how often this chat's ${digest.en} goes out`,
+            };
+            break;
         }
         body = rule;
         fix = joinBilingual(

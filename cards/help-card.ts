@@ -94,6 +94,43 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     },
   },
   {
+    id: 'help_unread',
+    usage: { zh: '**未读** ‹文档链接›（或 `unread`）', en: '**unread** ‹document link›' },
+    what: {
+      zh: '在群里使用：群成员中有几位打开过文档，并列出还没打开的人（不含机器人）。私聊卡片上的「提醒他们」会在群里 @ 他们一次并附上文档链接。',
+      en: 'In a group: how many of its members have opened the document, and who has not (bots are not counted). Remind them on the private card @mentions them in the group once, with the link.',
+    },
+    example: { zh: `\`未读 ${EXAMPLE_DOC}\``, en: `\`unread ${EXAMPLE_DOC}\`` },
+    needs: {
+      zh: '与「访问记录」相同，另需查看群成员的权限 `im:chat.members:read`（或 `im:chat:readonly`）。',
+      en: 'what `viewers` needs, plus `im:chat.members:read` (or `im:chat:readonly`) to list the group’s members.',
+    },
+    who: {
+      zh: '与「访问记录」相同：文档所有者、有「可管理」权限的人和机器人管理员；结果私聊发给你，提醒需再次核实点按的人。',
+      en: "the same as `viewers`: the document's owner, people with full access and bot admins; the list is sent to you privately, and Remind is checked again for whoever presses it.",
+    },
+  },
+  {
+    id: 'help_export',
+    usage: {
+      zh: '**导出** 访问记录|点赞 ‹文档链接›（或 `export viewers|likes`）',
+      en: '**export** viewers|likes ‹document link›',
+    },
+    what: {
+      zh: '把访问者或点赞者（最多 2,000 条）导出为 CSV 文件私聊发给你：姓名、open_id、时间（`DIGEST_TZ` 时区），Excel 可直接打开。',
+      en: 'Sends you the visitors or likers (up to 2,000) as a CSV file in a private chat: name, open_id and time (in `DIGEST_TZ`), ready for Excel.',
+    },
+    example: { zh: `\`导出 访问记录 ${EXAMPLE_DOC}\``, en: `\`export viewers ${EXAMPLE_DOC}\`` },
+    needs: {
+      zh: '与「访问记录」「点赞」相同，另需上传文件的权限 `im:resource`。',
+      en: 'what `viewers` or `likes` needs, plus `im:resource` to upload the file.',
+    },
+    who: {
+      zh: '与「访问记录」相同：文档所有者、有「可管理」权限的人和机器人管理员。',
+      en: "the same as `viewers`: the document's owner, people with full access and bot admins.",
+    },
+  },
+  {
     id: 'help_workplace',
     usage: {
       zh: '**工作台** [时间范围]（或 `workplace`）',
@@ -130,12 +167,12 @@ const COMMAND_HELP: readonly CommandHelp[] = [
   {
     id: 'help_digest',
     usage: {
-      zh: '**订阅** [列表 | 添加 ‹文档链接› | 添加 工作台 | 添加 应用 ‹app_id› | 删除 ‹序号› | 时间 ‹HH:MM› | 关闭]（或 `digest`、`日报`）',
-      en: '**digest** [list | add ‹document link› | add workplace | add app ‹app_id› | remove ‹number› | time ‹HH:MM› | off]',
+      zh: '**订阅** [列表 | 添加 ‹文档链接› | 添加 工作台 | 添加 应用 ‹app_id› | 删除 ‹序号› | 时间 ‹HH:MM› | 每天 | 每周 [周一…周日] | 每月 [1…28号] | 关闭]（或 `digest`、`日报`）',
+      en: '**digest** [list | add ‹document link› | add workplace | add app ‹app_id› | remove ‹number› | time ‹HH:MM› | daily | weekly [mon…sun] | monthly [1…28] | off]',
     },
     what: {
-      zh: '每天在本会话推送一张卡片，最多 20 项（文档、工作台、应用）：当前数据、与上一次推送相比的变化和最近 7 天的走势。不带参数时显示订阅列表。',
-      en: "Posts one card to this chat every day for up to 20 items (documents, the workplace, apps): their figures, the change since the previous digest and a 7-day trend. Without arguments it lists the chat's items.",
+      zh: '每天在本会话推送一张卡片，最多 20 项（文档、工作台、应用）：当前数据、与上一次推送相比的变化和最近 7 天的走势。也可以每周（默认周一，显示近 7 天的新增）或每月（默认 1 号，显示与上月同一天相比的新增）推送一次。不带参数时显示订阅列表。',
+      en: "Posts one card to this chat every day for up to 20 items (documents, the workplace, apps): their figures, the change since the previous digest and a 7-day trend. Or once a week (Mondays unless you name a day: what each gained in the last 7 days) or once a month (the 1st unless you name a day up to 28: the change since the same day last month). Without arguments it lists the chat's items.",
     },
     example: { zh: `\`订阅 添加 ${EXAMPLE_DOC}\``, en: `\`digest add ${EXAMPLE_DOC}\`` },
     needs: {

@@ -28,6 +28,13 @@ export {
   MAX_CARD_BYTES,
 } from './card.js';
 export {
+  describeCadence,
+  digestName,
+  digestTitleName,
+  ordinalDay,
+  weekdayName,
+} from './digest-cadence.js';
+export {
   buildDigestCard,
   type DigestCardInput,
   type DigestCardItem,
@@ -44,6 +51,7 @@ export {
   TENANT_ITEM_RULE,
 } from './digest-permission-card.js';
 export { buildErrorCard, type ErrorCardInput } from './error-card.js';
+export { buildExportCard, type ExportCardInput } from './export-card.js';
 export { EXPLAINED_FEISHU_CODES, explainFeishuCode, type FeishuCodeExplanation } from './feishu-codes.js';
 export { buildHelpCard, type HelpCardInput } from './help-card.js';
 export type { Bilingual, I18nContent, MarkdownElement, PlainTextElement } from './i18n.js';
@@ -58,9 +66,16 @@ export {
   type ViewersCardInput,
 } from './people-card.js';
 export { type Age, describeAge, relativeTime } from './relative-time.js';
+export {
+  buildReminderPost,
+  MAX_REMINDER_MENTIONS,
+  type ReminderPost,
+  type ReminderPostInput,
+} from './reminder-post.js';
 export { buildStatsCard, type CardAction, describeDocType, type StatsCardInput } from './stats-card.js';
 export { buildSubscriptionsCard, type SubscriptionsCardInput } from './subscriptions-card.js';
 export { buildToast, type Toast } from './toast.js';
+export { buildUnreadCard, MAX_UNREAD_LISTED, type UnreadCardInput } from './unread-card.js';
 export { buildUsageCard, type UsageCardInput } from './usage-card.js';
 export {
   buildWorkplaceCard,

@@ -1,6 +1,7 @@
 /**
  * The answer to `digest` / `digest list` and to every change of a chat's digest: what the chat is subscribed
- * to, numbered as `digest remove <n>` counts, with a Remove button per item, and when the next digest comes.
+ * to, numbered as `digest remove <n>` counts, with a Remove button per item, how often and when the next digest
+ * comes.
  */
 
 import { TZDate } from '@date-fns/tz';
@@ -18,7 +19,8 @@ import {
   hr,
   MAX_CARD_BYTES,
 } from './card.js';
-import type { DigestItem, DigestTime } from './data.js';
+import type { DigestCadence, DigestItem, DigestTime } from './data.js';
+import { describeCadence, digestName, digestTitleName } from './digest-cadence.js';
 import { describeDigestItem, describeDigestKind, FULL_NAMES, type NameLayout } from './digest-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
@@ -27,6 +29,8 @@ export interface SubscriptionsCardInput {
   items: Array<{ item: DigestItem; label?: string; removeValue: Record<string, unknown> }>;
   /** Effective time: the chat's own or the default. */
   time: DigestTime;
+  /** How often the digest goes out; absent means daily. */
+  cadence?: DigestCadence;
   timeIsDefault: boolean;
   timeZone: string;
   /** Epoch ms of the next digest, shown in `timeZone`. */
@@ -67,10 +71,11 @@ function scheduleText(input: SubscriptionsCardInput): Bilingual {
   const whose: Bilingual = input.timeIsDefault
     ? { zh: '默认时间', en: 'the default time' }
     : { zh: '本会话设置的时间', en: "this chat's own time" };
+  const when = describeCadence(input.cadence, time);
   const lines: Bilingual[] = [
     {
-      zh: `**每天 ${time} 推送**（${zone}，${whose.zh}）`,
-      en: `**Daily at ${time}** (${zone}, ${whose.en})`,
+      zh: `**${when.zh} 推送**（${zone}，${whose.zh}）`,
+      en: `**${when.en}** (${zone}, ${whose.en})`,
     },
   ];
   if (input.nextDigestAt !== undefined && Number.isFinite(input.nextDigestAt)) {
@@ -181,8 +186,8 @@ function renderSubscriptionsCard(input: SubscriptionsCardInput, layout: NameLayo
     elements.push(
       greyNote(
         {
-          zh: '用「移除」按钮或 `订阅 删除 ‹序号›` 删除一项；`订阅 时间 HH:MM` 修改推送时间；`订阅 关闭` 停止推送。',
-          en: 'Remove an item with its button or `digest remove ‹number›`; change the time with `digest time HH:MM`; stop with `digest off`.',
+          zh: '用「移除」按钮或 `订阅 删除 ‹序号›` 删除一项；`订阅 时间 HH:MM` 修改推送时间；`订阅 每天`、`订阅 每周 周一`、`订阅 每月 1号` 修改推送频率；`订阅 关闭` 停止推送。',
+          en: 'Remove an item with its button or `digest remove ‹number›`; change the time with `digest time HH:MM`, how often with `digest daily`, `digest weekly mon` or `digest monthly 1`; stop with `digest off`.',
         },
         'subs_help',
       ),
@@ -190,16 +195,22 @@ function renderSubscriptionsCard(input: SubscriptionsCardInput, layout: NameLayo
   }
 
   const time = formatTime(input.time);
+  const when = describeCadence(input.cadence, time);
+  const name = digestName(input.cadence?.kind);
+  const titleName = digestTitleName(input.cadence?.kind);
   const count = {
     zh: `${input.items.length} / ${input.max} 项`,
     en: `${input.items.length} of ${input.max} items`,
   };
   return buildCard({
-    title: { zh: '每日数据 · 订阅', en: 'Daily digest · subscriptions' },
-    subtitle: joinBilingual([count, { zh: `每天 ${time}`, en: `daily at ${time}` }], ' · '),
+    title: { zh: `${name.zh} · 订阅`, en: `${titleName.en} · subscriptions` },
+    subtitle: joinBilingual(
+      [count, { zh: when.zh, en: when.en.charAt(0).toLowerCase() + when.en.slice(1) }],
+      ' · ',
+    ),
     template: input.paused || input.notice?.kind === 'warning' ? 'orange' : 'indigo',
     // Not the notice: the summary is plain text, and the notice is markdown.
-    summary: joinBilingual([{ zh: '每日数据订阅', en: 'Daily digest' }, count], ' · '),
+    summary: joinBilingual([{ zh: `${name.zh}订阅`, en: titleName.en }, count], ' · '),
     elements,
   });
 }

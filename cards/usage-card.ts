@@ -5,7 +5,17 @@ import { quoteUserWord } from './help-card.js';
 import { type Bilingual, joinBilingual, markdown } from './i18n.js';
 
 export interface UsageCardInput {
-  command: 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'digest' | 'help' | string;
+  command:
+    | 'stats'
+    | 'viewers'
+    | 'likes'
+    | 'unread'
+    | 'export'
+    | 'workplace'
+    | 'app'
+    | 'digest'
+    | 'help'
+    | string;
   /** Stable problem key from `CommandUsageError.problem`, e.g. `no_link`, `bad_range`, `future_date`. */
   problem: string;
   /** Upper bound that was exceeded (`too_many_links`, `range_too_long`); `detail.max` wins when both are set. */
@@ -38,6 +48,26 @@ function linkUsage(en: string, zh: string): CommandUsage {
 const STATS_USAGE = linkUsage('stats', '统计');
 const VIEWERS_USAGE = linkUsage('viewers', '访问记录');
 const LIKES_USAGE = linkUsage('likes', '点赞');
+const UNREAD_USAGE: CommandUsage = {
+  syntax: {
+    zh: '在群里 @机器人 后发送 `未读` ‹文档链接›（或 `unread` ‹文档链接›）',
+    en: 'in a group, after @mentioning the bot: `unread` ‹document link›',
+  },
+  examples: [
+    { zh: `\`@机器人 未读 ${DOC}\``, en: `\`@Bot unread ${DOC}\`` },
+    { zh: `\`@机器人 未读 ${WIKI}\``, en: `\`@Bot unread ${WIKI}\`` },
+  ],
+};
+const EXPORT_USAGE: CommandUsage = {
+  syntax: {
+    zh: '`导出 访问记录` ‹文档链接›，或 `导出 点赞` ‹文档链接›（或 `export viewers|likes` ‹文档链接›）',
+    en: '`export viewers` ‹document link›, or `export likes` ‹document link›',
+  },
+  examples: [
+    { zh: `\`导出 访问记录 ${DOC}\``, en: `\`export viewers ${DOC}\`` },
+    { zh: `\`导出 点赞 ${DOC}\``, en: `\`export likes ${DOC}\`` },
+  ],
+};
 
 const WORKPLACE_USAGE: CommandUsage = {
   syntax: { zh: '`工作台` [时间范围]（或 `workplace` [时间范围]）', en: '`workplace` [range]' },
@@ -68,16 +98,18 @@ const DIGEST_USAGE: CommandUsage = {
       '- `订阅` 或 `订阅 列表`：查看本会话订阅的内容和推送时间',
       '- `订阅 添加` ‹文档链接›、`订阅 添加 工作台`、`订阅 添加 应用 cli_…`：添加一项',
       '- `订阅 删除` ‹序号›：删除列表中的第几项',
-      '- `订阅 时间` ‹HH:MM›：每天推送的时间，例如 `9:30` 或 `9点30`',
-      '- `订阅 关闭`：停止本会话的每日推送',
+      '- `订阅 时间` ‹HH:MM›：推送的时间，例如 `9:30` 或 `9点30`',
+      '- `订阅 每天`、`订阅 每周` [周一…周日]、`订阅 每月` [1…28号]：推送频率，默认每周一、每月 1 号',
+      '- `订阅 关闭`：停止本会话的推送',
     ].join('\n'),
     en: [
       '`digest` ‹subcommand›:',
       "- `digest` or `digest list`: this chat's items and digest time",
       '- `digest add` ‹document link›, `digest add workplace`, `digest add app cli_…`: add an item',
       '- `digest remove` ‹number›: remove the item with that number in the list',
-      '- `digest time` ‹HH:MM›: when the daily digest is posted, e.g. `09:30`',
-      "- `digest off`: stop this chat's daily digest",
+      '- `digest time` ‹HH:MM›: when the digest is posted, e.g. `09:30`',
+      '- `digest daily`, `digest weekly` [mon…sun], `digest monthly` [1…28]: how often, by default on Mondays and on the 1st',
+      "- `digest off`: stop this chat's digest",
     ].join('\n'),
   },
   examples: [
@@ -110,6 +142,10 @@ const USAGES: Readonly<Record<string, CommandUsage>> = {
   访客: VIEWERS_USAGE,
   likes: LIKES_USAGE,
   点赞: LIKES_USAGE,
+  unread: UNREAD_USAGE,
+  未读: UNREAD_USAGE,
+  export: EXPORT_USAGE,
+  导出: EXPORT_USAGE,
   workplace: WORKPLACE_USAGE,
   工作台: WORKPLACE_USAGE,
   app: APP_USAGE,
@@ -161,7 +197,12 @@ function describeProblem(input: UsageCardInput): Bilingual {
   const usage = USAGES[input.command];
   const isDigest = usage === DIGEST_USAGE;
   // These take one document at a time, whatever `max` the caller passed for every command.
-  const oneLink = usage === VIEWERS_USAGE || usage === LIKES_USAGE || isDigest;
+  const oneLink =
+    usage === VIEWERS_USAGE ||
+    usage === LIKES_USAGE ||
+    usage === UNREAD_USAGE ||
+    usage === EXPORT_USAGE ||
+    isDigest;
   switch (input.problem) {
     case 'no_link':
       if (isDigest) {
@@ -256,6 +297,16 @@ function describeProblem(input: UsageCardInput): Bilingual {
         en: `That message is too long${sent.en}: ${limit.en}, so I did not read it. Send just the command and its links or words.`,
       };
     }
+    case 'group_only':
+      return {
+        zh: `${command} 只能在群里使用：它把群成员和文档的访问者对照，列出谁还没打开。请在群里 @机器人 后发送。`,
+        en: `${command} works in a group: it compares the group's members with the document's visitors and lists who has not opened it. @mention the bot in the group and send it there.`,
+      };
+    case 'bad_export_list':
+      return {
+        zh: `${quoted ? `我看不懂 ${quoted}。` : ''}${command} 后面请写要导出的列表：\`访问记录\`（谁看过）或 \`点赞\`（谁点过赞），再接文档链接。`,
+        en: `${quoted ? `I don't understand ${quoted}. ` : ''}After ${command} say which list: \`viewers\` (who viewed it) or \`likes\` (who liked it), then the document link.`,
+      };
     case 'bad_app_id':
       if (isDigest && !quoted) {
         return {
@@ -292,11 +343,28 @@ function describeProblem(input: UsageCardInput): Bilingual {
         zh: `${quoted ? `${quoted} 不是列表里的序号。` : '请写上要删除的序号。'}发送 \`订阅\` 查看列表，再用 \`订阅 删除 2\` 删除第 2 项，或直接点该项旁边的「移除」按钮。`,
         en: `${quoted ? `${quoted} is not an item number. ` : 'Say which item to remove. '}Send \`digest\` to see the numbered list, then \`digest remove 2\` removes item 2; or press Remove next to it.`,
       };
+    case 'bad_weekday':
+      return {
+        zh: `${quoted ? `我看不懂星期 ${quoted}。` : ''}每周推送请写星期几：\`周一\` 到 \`周日\`（也可以写 \`一\`…\`日\`、\`星期一\`），例如 \`订阅 每周 周五\` 或 \`订阅 每周五\`；不写则为每周一。`,
+        en: `${quoted ? `I could not read the day of the week ${quoted}. ` : ''}Name the day a weekly digest goes out, \`mon\` to \`sun\` or \`monday\` to \`sunday\`, e.g. \`digest weekly fri\`; without a day it goes out on Mondays.`,
+      };
+    case 'bad_month_day': {
+      const day = Number(detailText(input, 'day'));
+      // 29 to 31 are real days, only not in every month: say so rather than "not a day".
+      const missing = Number.isInteger(day) && day >= 29 && day <= 31;
+      const why: Bilingual = missing
+        ? { zh: `有的月份没有 ${day} 号，`, en: `Some months have no day ${day}, so ` }
+        : { zh: '', en: '' };
+      return {
+        zh: `${quoted ? `${quoted} 不能作为每月推送的日期。` : ''}${why.zh}每月推送的日期只能是 1 到 28 号（每个月都有这些日子），例如 \`订阅 每月 1号\` 或 \`订阅 每月15号\`；不写则为每月 1 号。`,
+        en: `${quoted ? `${quoted} cannot be the day of a monthly digest. ` : ''}${why.en}${missing ? 'a' : 'A'} monthly digest goes out on a day from 1 to 28, which every month has, e.g. \`digest monthly 1\` or \`digest monthly 15\`; without a day it goes out on the 1st.`,
+      };
+    }
     case 'bad_arg':
       if (isDigest) {
         return {
-          zh: `我看不懂 ${quoted ?? '其中一个参数'}。${command} 后面可以接：\`列表\`、\`添加\`、\`删除\`、\`时间\` 或 \`关闭\`。`,
-          en: `I don't understand ${quoted ?? 'one of the words'}. After ${command} write \`list\`, \`add\`, \`remove\`, \`time\` or \`off\`.`,
+          zh: `我看不懂 ${quoted ?? '其中一个参数'}。${command} 后面可以接：\`列表\`、\`添加\`、\`删除\`、\`时间\` 或 \`关闭\`；推送频率写 \`每天\`、\`每周\` 或 \`每月\`。`,
+          en: `I don't understand ${quoted ?? 'one of the words'}. After ${command} write \`list\`, \`add\`, \`remove\`, \`time\` or \`off\`; or \`daily\`, \`weekly\` or \`monthly\` for how often.`,
         };
       }
       return {
@@ -306,8 +374,8 @@ function describeProblem(input: UsageCardInput): Bilingual {
     case 'too_many_args':
       if (isDigest) {
         return {
-          zh: `${quoted ? `我没想到这里会有 ${quoted}。` : '参数太多了。'}每条订阅命令只接一项：一个链接、\`工作台\`、一个应用 ID、一个序号或一个时间。`,
-          en: `${quoted ? `I did not expect ${quoted} there. ` : 'Too many words. '}Each digest subcommand takes one thing: a link, \`workplace\`, one app ID, one number or one time.`,
+          zh: `${quoted ? `我没想到这里会有 ${quoted}。` : '参数太多了。'}每条订阅命令只接一项：一个链接、\`工作台\`、一个应用 ID、一个序号、一个时间或一个日子。`,
+          en: `${quoted ? `I did not expect ${quoted} there. ` : 'Too many words. '}Each digest subcommand takes one thing: a link, \`workplace\`, one app ID, one number, one time or one day.`,
         };
       }
       return {

@@ -407,7 +407,7 @@ const CARDS: Array<[string, Card]> = [
   ],
   [
     'usage digest bad_arg',
-    buildUsageCard({ command: 'digest', problem: 'bad_arg', detail: { input: 'weekly' } }),
+    buildUsageCard({ command: 'digest', problem: 'bad_arg', detail: { input: 'fortnightly' } }),
   ],
   [
     'error 1069603',
@@ -839,12 +839,16 @@ describe('buildHelpCard', () => {
       'time ‹HH:MM›',
       'off',
       '7-day trend',
+      'daily | weekly [mon…sun] | monthly [1…28]',
+      'gained in the last 7 days',
+      'the change since the same day last month',
     ]) {
       expect(en).toContain(part);
     }
     expect(en).toContain('same scope and document-app grant as `stats`');
     expect(en).toContain('set by whoever deploys the bot (`DIGEST_TIME` in `DIGEST_TZ`)');
     expect(textOf(byElementId(card, 'help_digest'), 'zh_cn')).toContain('`订阅 时间`');
+    expect(textOf(byElementId(card, 'help_digest'), 'zh_cn')).toContain('每周 [周一…周日] | 每月 [1…28号]');
 
     const configured = buildHelpCard({ digestDefault: { hour: 9, minute: 5, timeZone: 'Europe/Berlin' } });
     const configuredEn = textOf(byElementId(configured, 'help_digest'), 'en_us');
@@ -1718,9 +1722,24 @@ describe('buildUsageCard for digest', () => {
     ],
     [{ command: 'digest', problem: 'bad_index' }, 'Say which item to remove.', '请写上要删除的序号'],
     [
-      { command: 'digest', problem: 'bad_arg', detail: { input: 'weekly' } },
-      "I don't understand `weekly`. After `digest` write `list`, `add`, `remove`, `time` or `off`.",
-      '`列表`、`添加`、`删除`、`时间` 或 `关闭`',
+      { command: 'digest', problem: 'bad_arg', detail: { input: 'fortnightly' } },
+      "I don't understand `fortnightly`. After `digest` write `list`, `add`, `remove`, `time` or `off`; or `daily`, `weekly` or `monthly` for how often.",
+      '`列表`、`添加`、`删除`、`时间` 或 `关闭`；推送频率写 `每天`、`每周` 或 `每月`',
+    ],
+    [
+      { command: 'digest', problem: 'bad_weekday', detail: { input: 'funday' } },
+      'I could not read the day of the week `funday`. Name the day a weekly digest goes out, `mon` to `sun`',
+      '我看不懂星期 `funday`',
+    ],
+    [
+      { command: 'digest', problem: 'bad_month_day', detail: { input: '29', day: 29 } },
+      '`29` cannot be the day of a monthly digest. Some months have no day 29, so a monthly digest goes out on a day from 1 to 28',
+      '有的月份没有 29 号，每月推送的日期只能是 1 到 28 号',
+    ],
+    [
+      { command: 'digest', problem: 'bad_month_day', detail: { input: '0', day: 0 } },
+      '`0` cannot be the day of a monthly digest. A monthly digest goes out on a day from 1 to 28',
+      '`0` 不能作为每月推送的日期',
     ],
     [
       { command: 'digest', problem: 'too_many_args', detail: { input: '7d' } },
@@ -1747,6 +1766,7 @@ describe('buildUsageCard for digest', () => {
       '`digest add` ‹document link›, `digest add workplace`, `digest add app cli_…`',
       '`digest remove` ‹number›',
       '`digest time` ‹HH:MM›',
+      '`digest daily`, `digest weekly` [mon…sun], `digest monthly` [1…28]',
       '`digest off`',
     ]) {
       expect(english).toContain(form);

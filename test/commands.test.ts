@@ -287,6 +287,68 @@ describe('parseCommand: viewers and likes', () => {
   });
 });
 
+describe('parseCommand: unread', () => {
+  it.each(['unread', '/Unread', '未读'])('reads "%s <link>" in a group', (word) => {
+    expect(parseText(`@_user_1 ${word} ${DOCX}`, GROUP, [BOT_MENTION])).toEqual({
+      kind: 'command',
+      command: { name: 'unread', link: DOCX },
+    });
+  });
+
+  it('answers a private chat with group_only, link or not: there are no members to compare', () => {
+    expect(parseText(`unread ${DOCX}`, P2P)).toEqual(usageOf('unread', 'group_only'));
+    expect(parseText('未读', P2P)).toEqual(usageOf('unread', 'group_only'));
+  });
+
+  it('takes exactly one link', () => {
+    expect(parseText('unread', GROUP)).toEqual(usageOf('unread', 'no_link'));
+    expect(parseText(`unread ${DOCX} ${SHEET}`, GROUP)).toEqual(
+      usageOf('unread', 'too_many_links', { max: 1 }),
+    );
+  });
+});
+
+describe('parseCommand: export', () => {
+  it.each([
+    ['export viewers', 'viewers'],
+    ['EXPORT Likes', 'likes'],
+    ['导出 访问记录', 'viewers'],
+    ['导出 访客', 'viewers'],
+    ['导出 点赞', 'likes'],
+  ] as const)('reads "%s <link>" as an export of %s', (words, what) => {
+    expect(parseText(`${words} ${DOCX}`)).toEqual({
+      kind: 'command',
+      command: { name: 'export', what, link: DOCX },
+    });
+    expect(parseText(`${words} ${DOCX}`, GROUP)).toEqual({
+      kind: 'command',
+      command: { name: 'export', what, link: DOCX },
+    });
+  });
+
+  it('reads a list word glued to its link', () => {
+    expect(parseText(`导出 点赞${DOCX}`)).toEqual({
+      kind: 'command',
+      command: { name: 'export', what: 'likes', link: DOCX },
+    });
+  });
+
+  it('asks which list when the word is missing or unknown', () => {
+    expect(parseText(`export ${DOCX}`)).toEqual(usageOf('export', 'bad_export_list'));
+    expect(parseText('export')).toEqual(usageOf('export', 'bad_export_list'));
+    expect(parseText(`export stats ${DOCX}`)).toEqual(
+      usageOf('export', 'bad_export_list', { input: 'stats' }),
+    );
+  });
+
+  it('takes exactly one link', () => {
+    expect(parseText('export viewers')).toEqual(usageOf('export', 'no_link'));
+    expect(parseText(`export likes ${DOCX} ${SHEET}`)).toEqual(
+      usageOf('export', 'too_many_links', { max: 1 }),
+    );
+  });
+});
+
 describe('parseCommand: workplace', () => {
   const workplace = (range: WorkplaceRangeSpec): ParseOutcome => ({
     kind: 'command',
@@ -627,7 +689,123 @@ describe('parseCommand: digest', () => {
     expect(parseText(text)).toEqual(digest({ kind: 'off' }));
   });
 
-  it.each(['weekly', 'stop', 'constructor', '9:30'])(
+  const weekly = (weekday: number) => digest({ kind: 'cadence', cadence: { kind: 'weekly', weekday } });
+  const monthly = (day: number) => digest({ kind: 'cadence', cadence: { kind: 'monthly', day } });
+  const daily = digest({ kind: 'cadence', cadence: { kind: 'daily' } });
+
+  it.each(['digest daily', 'digest DAILY', '订阅 每天', '订阅 每日', '日报 天天', '/digest daily'])(
+    'makes the digest daily with "%s"',
+    (text) => {
+      expect(parseText(text)).toEqual(daily);
+    },
+  );
+
+  it.each(['digest weekly', 'digest Weekly', '订阅 每周', '日报 每星期', '订阅 每週'])(
+    'makes the digest weekly on Mondays (the default day) with "%s"',
+    (text) => {
+      expect(parseText(text)).toEqual(weekly(1));
+    },
+  );
+
+  it.each([
+    ['digest weekly mon', 1],
+    ['digest weekly monday', 1],
+    ['digest weekly Tue', 2],
+    ['digest weekly tues', 2],
+    ['digest weekly wednesday', 3],
+    ['digest weekly thu', 4],
+    ['digest weekly thurs', 4],
+    ['digest weekly fri', 5],
+    ['digest weekly sat', 6],
+    ['digest weekly SUNDAY', 7],
+    ['digest weekly sun.', 7],
+    ['订阅 每周 周一', 1],
+    ['订阅 每周一', 1],
+    ['订阅 每周 一', 1],
+    ['订阅 每周 星期二', 2],
+    ['订阅 每周三', 3],
+    ['订阅 每周 礼拜四', 4],
+    ['订阅 每周五', 5],
+    ['订阅 每周 周 六', 6],
+    ['订阅 每周日', 7],
+    ['订阅 每周 周天', 7],
+    ['订阅 每星期天', 7],
+    ['订阅 每周 fri', 5],
+    ['digest weekly 周五', 5],
+  ])('reads "%s" as weekly on ISO weekday %i', (text, weekday) => {
+    expect(parseText(text)).toEqual(weekly(weekday));
+  });
+
+  it.each(['digest monthly', '订阅 每月', '日报 每个月'])(
+    'makes the digest monthly on the 1st (the default day) with "%s"',
+    (text) => {
+      expect(parseText(text)).toEqual(monthly(1));
+    },
+  );
+
+  it.each([
+    ['digest monthly 1', 1],
+    ['digest monthly 01', 1],
+    ['digest monthly 1st', 1],
+    ['digest monthly 2nd', 2],
+    ['digest monthly 3rd', 3],
+    ['digest monthly 15', 15],
+    ['digest monthly 15TH', 15],
+    ['digest monthly 28', 28],
+    ['订阅 每月 1号', 1],
+    ['订阅 每月1号', 1],
+    ['订阅 每月 15日', 15],
+    ['订阅 每月15', 15],
+    ['订阅 每月 15 号', 15],
+    ['订阅 每月 ２８号', 28],
+    ['日报 每个月 28日', 28],
+  ])('reads "%s" as monthly on day %i', (text, day) => {
+    expect(parseText(text)).toEqual(monthly(day));
+  });
+
+  it.each([
+    ['digest weekly funday', 'funday'],
+    ['digest weekly 1', '1'],
+    ['digest weekly 周八', '周八'],
+    ['订阅 每周八', '八'],
+    ['订阅 每周 星期', '星期'],
+  ])('answers "%s" with bad_weekday, echoing the day', (text, input) => {
+    expect(parseText(text)).toEqual(usageOf('digest', 'bad_weekday', { input }));
+  });
+
+  it.each([
+    ['digest monthly 29', '29', 29],
+    ['digest monthly 31', '31', 31],
+    ['digest monthly 0', '0', 0],
+    ['digest monthly 00', '00', 0],
+    ['digest monthly 100', '100', 100],
+    ['订阅 每月 29号', '29号', 29],
+    ['订阅 每月30日', '30日', 30],
+    ['订阅 每月 0号', '0号', 0],
+  ])('answers "%s" with bad_month_day: only 1 to 28 occur every month', (text, input, day) => {
+    expect(parseText(text)).toEqual(usageOf('digest', 'bad_month_day', { input, day }));
+  });
+
+  it.each([
+    ['digest monthly last', 'last'],
+    ['digest monthly -1', '-1'],
+    ['digest monthly 1.5', '1.5'],
+    ['订阅 每月 十五号', '十五号'],
+  ])('answers "%s" with bad_month_day when the day is no number', (text, input) => {
+    expect(parseText(text)).toEqual(usageOf('digest', 'bad_month_day', { input }));
+  });
+
+  it.each([
+    ['digest daily mon', 'mon'],
+    ['订阅 每天 9点', '9点'],
+    ['digest weekly mon tue', 'tue'],
+    ['digest monthly 1 15', '15'],
+    ['订阅 每周一 周二', '周二'],
+  ])('answers "%s" with too_many_args, naming the extra word', (text, extra) => {
+    expect(parseText(text)).toEqual(usageOf('digest', 'too_many_args', { input: extra }));
+  });
+
+  it.each(['fortnightly', 'stop', 'constructor', '9:30'])(
     'answers an unknown subcommand "%s" with bad_arg, echoing it',
     (arg) => {
       expect(parseText(`digest ${arg}`)).toEqual(usageOf('digest', 'bad_arg', { input: arg }));
@@ -808,6 +986,8 @@ describe('listCommands', () => {
       { name: 'stats', aliases: ['统计', '数据'] },
       { name: 'viewers', aliases: ['访问记录', '访客'] },
       { name: 'likes', aliases: ['点赞'] },
+      { name: 'unread', aliases: ['未读'] },
+      { name: 'export', aliases: ['导出'] },
       { name: 'workplace', aliases: ['工作台'] },
       { name: 'app', aliases: ['应用'] },
       { name: 'digest', aliases: ['订阅', '日报'] },

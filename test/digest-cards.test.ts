@@ -489,6 +489,157 @@ describe('buildDigestCard', () => {
   });
 });
 
+// --- weekly and monthly digests --------------------------------------------------------------------
+
+/** A weekly digest on Monday 2026-11-30 comparing with the snapshots of 2026-11-23. */
+function weeklyInput(overrides: Partial<DigestCardInput> = {}): DigestCardInput {
+  return {
+    date: '2026-11-30',
+    timeZone: 'Asia/Shanghai',
+    period: { kind: 'weekly', since: '2026-11-23' },
+    trendDays: 7,
+    firstDigest: false,
+    items: [
+      {
+        item: DOC,
+        current: { figures: { pv: 1234, uv: 210, likes: 12 }, fetchedAt: FETCHED_AT },
+        // The previous digest's figures are not what a weekly digest compares with.
+        previous: { pv: 1, uv: 1, likes: 1 },
+        baseline: { date: '2026-11-23', figures: { pv: 1164, uv: 203, likes: 12 } },
+        trend: week([1174, 1184, 1194, 1204, 1214, 1224, 1234], 30),
+      },
+      {
+        item: WORKPLACE,
+        current: { figures: { pv: 5400, uv: 870 }, date: '2026-11-29', fetchedAt: FETCHED_AT },
+        baseline: { date: '2026-11-22', figures: { pv: 5600, uv: 850 } },
+        trend: week([5100, 5300, 5600, 5400], 29),
+      },
+    ],
+    ...overrides,
+  };
+}
+
+describe('buildDigestCard: weekly and monthly', () => {
+  it('a weekly digest is titled so and says what each document gained in the last 7 days', () => {
+    const card = buildDigestCard(weeklyInput());
+    expect(card.header.title.i18n_content).toEqual({
+      en_us: 'Weekly digest · 2026-11-30',
+      zh_cn: '每周数据 · 2026-11-30',
+    });
+    const doc = textOf(byElementId(card, 'item_1'), 'en_us');
+    expect(doc).toContain('Views 1,234 · Visitors 210 · Likes 12');
+    expect(doc).toContain('**Gained in the last 7 days:** Views +70 · Visitors +7 · Likes ±0');
+    // Totals carry no bracketed change: that is the daily digest's "since the previous digest".
+    expect(doc).not.toContain('(+');
+    expect(textOf(byElementId(card, 'item_1'), 'zh_cn')).toContain(
+      '**近 7 天新增**：访问次数 +70 · 访问人数 +7 · 点赞 ±0',
+    );
+    expect(doc).toContain('Views, last 7 days:');
+    expectValidCard(card);
+  });
+
+  it('compares workplace and app figures with the same day a week earlier', () => {
+    const card = buildDigestCard(weeklyInput());
+    const en = textOf(byElementId(card, 'item_2'), 'en_us');
+    expect(en).toContain('figures for 2026-11-29');
+    expect(en).toContain('**Compared with 2026-11-22:** Views -200 · Visitors +20');
+    expect(textOf(byElementId(card, 'digest_note'), 'en_us')).toContain(
+      'what they gained since 2026-11-23; workplace and app figures are compared with the same day a week earlier',
+    );
+  });
+
+  it('says since when when an item’s history starts inside the week, and when there is none yet', () => {
+    const [doc] = weeklyInput().items;
+    if (!doc) throw new Error('fixture');
+    const card = buildDigestCard(
+      weeklyInput({
+        items: [
+          { ...doc, baseline: { date: '2026-11-27', figures: { pv: 1200, uv: 205 } } },
+          { ...doc, baseline: undefined },
+        ],
+      }),
+    );
+    const short = textOf(byElementId(card, 'item_1'), 'en_us');
+    expect(short).toContain(
+      '**Gained since 2026-11-27** (nothing recorded on 2026-11-23): Views +34 · Visitors +5',
+    );
+    expect(short).not.toContain('Likes +');
+    expect(textOf(byElementId(card, 'item_1'), 'zh_cn')).toContain(
+      '**自 2026-11-27 以来新增**（2026-11-23 没有记录）',
+    );
+    expect(textOf(byElementId(card, 'item_2'), 'en_us')).toContain('No earlier figures on record yet');
+    // No "New" marker or first-digest note: the change line says it.
+    expect(short).not.toContain('**New**');
+    expect(hasElement(buildDigestCard(weeklyInput({ firstDigest: true })), 'digest_first')).toBe(false);
+  });
+
+  it('a monthly digest says what each document gained since the same day last month, over a 30-day trend', () => {
+    const trend = Array.from({ length: 30 }, (_, i) => ({
+      date: i < 29 ? `2026-11-${String(i + 2).padStart(2, '0')}` : '2026-12-01',
+      value: 1000 + 10 * (i + 1),
+      delta: 10,
+    }));
+    const card = buildDigestCard({
+      date: '2026-12-01',
+      timeZone: 'Asia/Shanghai',
+      period: { kind: 'monthly', since: '2026-11-01' },
+      trendDays: 30,
+      firstDigest: false,
+      items: [
+        {
+          item: DOC,
+          current: { figures: { pv: 1300, uv: 230 }, fetchedAt: FETCHED_AT },
+          baseline: { date: '2026-11-01', figures: { pv: 1000, uv: 200 } },
+          trend,
+        },
+      ],
+    });
+    expect(card.header.title.i18n_content).toEqual({
+      en_us: 'Monthly digest · 2026-12-01',
+      zh_cn: '每月数据 · 2026-12-01',
+    });
+    const en = textOf(byElementId(card, 'item_1'), 'en_us');
+    expect(en).toContain('**Gained since 2026-11-01:** Views +300 · Visitors +30');
+    expect(en).toContain('Views, last 30 days:');
+    expect(textOf(byElementId(card, 'item_1'), 'zh_cn')).toContain(
+      '**自 2026-11-01 以来新增**：访问次数 +300',
+    );
+    expect(textOf(byElementId(card, 'digest_note'), 'en_us')).toContain('the same day a month earlier');
+    expect(chartSpec(card, 'trend_1').data.values).toHaveLength(30);
+    expectValidCard(card);
+  });
+
+  it('fits 20 items with long titles and 31-day trends in 30 KB', () => {
+    const month = Array.from({ length: 31 }, (_, i) => ({
+      date: `2026-12-${String(i + 1).padStart(2, '0')}`,
+      value: 12_000_000 + i * 11_111,
+      delta: 11_111,
+    }));
+    const items = twentyLongItems(copiedLink).map((entry) => ({
+      ...entry,
+      baseline: { date: '2026-12-01', figures: { pv: 12_000_000, uv: 2_300_000, likes: 123_000 } },
+      trend: month,
+    }));
+    const card = buildDigestCard({
+      date: '2027-01-01',
+      timeZone: 'Asia/Shanghai',
+      period: { kind: 'monthly', since: '2026-12-01' },
+      trendDays: 31,
+      firstDigest: false,
+      items,
+    });
+    expectValidCard(card);
+    expect(requestBodyBytes(card)).toBeLessThanOrEqual(MAX_CARD_BYTES);
+    for (let i = 1; i <= 20; i++) {
+      expect(textOf(byElementId(card, `item_${i}`), 'en_us')).toContain('Views +345,678');
+    }
+  });
+
+  it('matches its snapshot', () => {
+    expect(buildDigestCard(weeklyInput())).toMatchSnapshot();
+  });
+});
+
 // --- buildSubscriptionsCard -----------------------------------------------------------------------
 
 describe('buildSubscriptionsCard', () => {
@@ -540,6 +691,33 @@ describe('buildSubscriptionsCard', () => {
     const ownText = decodeEntities(textOf(byElementId(own, 'subs_schedule'), 'en_us'));
     expect(ownText).toContain("**Daily at 07:05** (America/New_York, this chat's own time)");
     expect(ownText).toContain('Next digest: 2026-12-01 07:05');
+  });
+
+  it('says how often: weekly on its weekday, monthly on its day, in both languages and the title', () => {
+    const weekly = buildSubscriptionsCard(subscriptionsInput({ cadence: { kind: 'weekly', weekday: 5 } }));
+    expect(textOf(byElementId(weekly, 'subs_schedule'), 'en_us')).toContain(
+      '**Weekly on Friday at 10:30** (Asia/Shanghai, the default time)',
+    );
+    expect(textOf(byElementId(weekly, 'subs_schedule'), 'zh_cn')).toContain('**每周五 10:30 推送**');
+    expect(weekly.header.title.i18n_content).toEqual({
+      en_us: 'Weekly digest · subscriptions',
+      zh_cn: '每周数据 · 订阅',
+    });
+    expect(weekly.header.subtitle?.i18n_content?.en_us).toBe('3 of 20 items · weekly on Friday at 10:30');
+
+    const monthly = buildSubscriptionsCard(subscriptionsInput({ cadence: { kind: 'monthly', day: 22 } }));
+    expect(textOf(byElementId(monthly, 'subs_schedule'), 'en_us')).toContain(
+      '**Monthly on the 22nd at 10:30**',
+    );
+    expect(textOf(byElementId(monthly, 'subs_schedule'), 'zh_cn')).toContain('**每月 22 日 10:30 推送**');
+    expect(monthly.config.summary.i18n_content).toEqual({
+      en_us: 'Monthly digest · 3 of 20 items',
+      zh_cn: '每月数据订阅 · 3 / 20 项',
+    });
+    // No cadence is daily, worded as it always was.
+    expect(
+      textOf(byElementId(buildSubscriptionsCard(subscriptionsInput()), 'subs_schedule'), 'en_us'),
+    ).toContain('**Daily at 10:30**');
   });
 
   it('leaves out the next digest when it is not known', () => {

@@ -1,9 +1,9 @@
 /**
  * Who may change a chat's digest, end to end: documents are everyone's; workplace and app items are removed by bot
- * admins only (command and Remove button); `digest off` and `digest time` in a group, and removing the last item
- * (which turns the digest off just the same), need whoever set the digest up, the group's owner or a manager
- * (`im/v1/chats/:chat_id`), or a bot admin; in a private chat the person there owns their digest. Everyone else
- * gets a card saying who can, and nothing changes.
+ * admins only (command and Remove button); `digest off`, `digest time` and the cadence (`digest daily | weekly |
+ * monthly`) in a group, and removing the last item (which turns the digest off just the same), need whoever set the
+ * digest up, the group's owner or a manager (`im/v1/chats/:chat_id`), or a bot admin; in a private chat the person
+ * there owns their digest. Everyone else gets a card saying who can, and nothing changes.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -319,6 +319,67 @@ describe('digest off and digest time in a group', () => {
     const reply = await say(chatId, MANAGER, 'digest time 08:00');
     expect(cardText(reply.content)).toContain('im:chat:readonly');
     expect((await subscription(chatId))?.time).toBeUndefined();
+  });
+});
+
+describe('digest daily | weekly | monthly in a group', () => {
+  it('a member cannot change how often a digest someone else set up goes out; the card names who can', async () => {
+    const chatId = newGroup();
+    await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
+
+    const weekly = await say(chatId, MEMBER, 'digest weekly fri');
+    const text = cardText(weekly.content);
+    expect(text).toContain("You can't change how often this chat's daily digest goes out");
+    expect(text).toContain('你不能修改本群每日数据的推送频率');
+    expect(text).toContain(
+      "the group's owner and managers, and bot admins can turn this chat's daily digest off or change its time or how often it goes out",
+    );
+    expect(text).toContain(`<person id='${SUBSCRIBER}'></person>`);
+    const monthly = await say(chatId, MEMBER, '订阅 每月 15号');
+    expect(cardText(monthly.content)).toContain(
+      "You can't change how often this chat's daily digest goes out",
+    );
+    expect((await subscription(chatId))?.cadence).toBeUndefined();
+
+    // Once the subscriber made it weekly, a member cannot make it daily again either; the card names it weekly.
+    await say(chatId, SUBSCRIBER, 'digest weekly');
+    const daily = await say(chatId, MEMBER, 'digest daily');
+    expect(cardText(daily.content)).toContain(
+      "You can't change how often this chat's weekly digest goes out",
+    );
+    expect(cardText(daily.content)).toContain('你不能修改本群每周数据的推送频率');
+    expect((await subscription(chatId))?.cadence).toEqual({ kind: 'weekly', weekday: 1 });
+  });
+
+  it.each([
+    ['the person who set it up', SUBSCRIBER, 0],
+    ['the group owner', OWNER, 1],
+    ['a group manager', MANAGER, 1],
+    ['a bot admin', ADMIN, 0],
+  ])('%s can change how often it goes out', async (_who, sender, chatInfoCalls) => {
+    const chatId = newGroup();
+    await say(chatId, SUBSCRIBER, `digest add ${DOC_URL}`);
+
+    const weekly = await say(chatId, sender, 'digest weekly fri');
+    expect(cardText(weekly.content)).toContain('This chat now gets a weekly digest: on Fridays at');
+    expect((await subscription(chatId))?.cadence).toEqual({ kind: 'weekly', weekday: 5 });
+
+    const monthly = await say(chatId, sender, '订阅 每月 15号');
+    expect(cardText(monthly.content)).toContain(
+      'This chat now gets a monthly digest: on the 15th of every month',
+    );
+    expect((await subscription(chatId))?.cadence).toEqual({ kind: 'monthly', day: 15 });
+    // Still the subscriber's digest: changing how often does not take it over.
+    expect((await subscription(chatId))?.subscriber).toBe(SUBSCRIBER);
+    expect(emulator.callsTo('GET', CHAT_INFO)).toHaveLength(chatInfoCalls);
+  });
+
+  it('a member of a group without a digest may choose how often the one they set up goes out', async () => {
+    const chatId = newGroup();
+    const reply = await say(chatId, MEMBER, 'digest weekly');
+    expect(cardText(reply.content)).toContain('This chat now gets a weekly digest');
+    expect(await subscription(chatId)).toMatchObject({ subscriber: MEMBER, items: [] });
+    expect(emulator.callsTo('GET', CHAT_INFO)).toHaveLength(0);
   });
 });
 

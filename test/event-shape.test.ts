@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkEventShape } from '../src/ingress/event-shape.js';
-import { allMention, botMention, cardActionEvent, messageEvent } from './emulator/fixtures.js';
+import { allMention, botMention, cardActionEvent, menuEvent, messageEvent } from './emulator/fixtures.js';
 
 type Json = Record<string, unknown>;
 
@@ -40,6 +40,8 @@ const botAdded = () => ({
   event: { chat_id: 'oc_26b66a5eb603162b849f91bcd8815b20', operator_id: { open_id: 'ou_operator' } },
 });
 
+const menu = () => menuEvent({ eventKey: 'digest', operatorOpenId: 'ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9' });
+
 describe('well-formed events pass unchanged', () => {
   it.each([
     ['im.message.receive_v1 in a group', message()],
@@ -52,6 +54,18 @@ describe('well-formed events pass unchanged', () => {
     ['card.action.trigger', card()],
     ['card.action.trigger without context', withField(card(), 'event.context', DELETE)],
     ['im.chat.member.bot.added_v1', botAdded()],
+    ['application.bot.menu_v6', menu()],
+    [
+      'application.bot.menu_v6 with operator_name',
+      menuEvent({ eventKey: 'help', operatorOpenId: 'ou_a', operatorName: 'Li' }),
+    ],
+    // The docs say a string, the SDK's types a number.
+    ['application.bot.menu_v6 with a numeric timestamp', withField(menu(), 'event.timestamp', 1_732_161_600)],
+    ['application.bot.menu_v6 without timestamp', withField(menu(), 'event.timestamp', DELETE)],
+    [
+      'application.bot.menu_v6 with an unknown key (answered with help)',
+      withField(menu(), 'event.event_key', 'halp'),
+    ],
   ])('%s', (_name, envelope) => {
     const checked = checkEventShape(envelope);
     expect(checked).toEqual({ ok: true, envelope });
@@ -153,6 +167,31 @@ describe('malformed but verified events name the first failing field', () => {
     [botAdded, 'header.event_type', 'a numeric event_type', 7, 'expected a string, got number'],
     [botAdded, 'header.event_id', 'a 1 KB event_id', 'e'.repeat(1024), 'longer than 256'],
     [botAdded, 'event', 'event an array', [], 'expected an object, got an array'],
+    [menu, 'event.operator', 'a menu click without operator', DELETE, 'missing'],
+    [menu, 'event.operator', 'operator null', null, 'expected an object, got null'],
+    [menu, 'event.operator.operator_id', 'no operator_id', DELETE, 'missing'],
+    [menu, 'event.operator.operator_id.open_id', 'no open_id', DELETE, 'missing'],
+    [menu, 'event.operator.operator_id.open_id', 'an empty open_id', '', 'empty'],
+    [
+      menu,
+      'event.operator.operator_id.open_id',
+      'a union_id as operator',
+      'on_e6e14f667cfe239d7b129b521dce0569',
+      'not an open_id (ou_…)',
+    ],
+    [
+      menu,
+      'event.operator.operator_id.open_id',
+      'a traversal open_id',
+      'ou_x/../../auth',
+      'not an open_id (ou_…)',
+    ],
+    [menu, 'event.event_key', 'no event_key', DELETE, 'missing'],
+    [menu, 'event.event_key', 'a numeric event_key', 7, 'expected a string, got number'],
+    [menu, 'event.event_key', 'event_key null', null, 'expected a string, got null'],
+    [menu, 'event.event_key', 'an empty event_key', '', 'empty'],
+    [menu, 'event.event_key', 'a 1 KB event_key', 'k'.repeat(1024), 'longer than 64'],
+    [menu, 'event.timestamp', 'timestamp an object', {}, 'expected a string or a number, got an object'],
   ] as Array<[() => object, string, string, unknown, string]>)(
     '%#: %s → %s',
     (base, field, _what, value, problem) => {

@@ -43,6 +43,11 @@ const ENDPOINTS: Endpoint[] = [
   },
   { name: 'getChatInfo', route: /^\/open-apis\/im\/v1\/chats\/([^/]+)$/, call: (f, v) => f.getChatInfo(v) },
   {
+    name: 'listChatMembers',
+    route: /^\/open-apis\/im\/v1\/chats\/([^/]+)\/members$/,
+    call: (f, v) => f.listChatMembers(v),
+  },
+  {
     name: 'getFileStatistics',
     route: /^\/open-apis\/drive\/v1\/files\/([^/]+)\/statistics$/,
     call: (f, v) => f.getFileStatistics({ token: v, type: 'docx' }),

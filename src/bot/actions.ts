@@ -27,7 +27,9 @@ export type CardAction =
   | { v: 1; a: 'workplace'; r: WorkplaceRangeSpec }
   | { v: 1; a: 'app'; q: AppActionQuery }
   /** Remove one item (by `itemKey`) from the chat's daily digest. */
-  | { v: 1; a: 'digest_remove'; k: string };
+  | { v: 1; a: 'digest_remove'; k: string }
+  /** Remind the group of `unread` session `s` (src/bot/unread-sessions.ts) of the document. */
+  | { v: 1; a: 'remind'; s: string };
 
 export interface AppActionQuery {
   appId: string;
@@ -106,6 +108,10 @@ export function decodeAction(value: unknown): CardAction | null {
     case 'digest_remove':
       return typeof value.k === 'string' && /^[A-Za-z0-9_-]{1,120}$/.test(value.k)
         ? { v: 1, a: 'digest_remove', k: value.k }
+        : null;
+    case 'remind':
+      return typeof value.s === 'string' && /^[A-Za-z0-9_-]{6,40}$/.test(value.s)
+        ? { v: 1, a: 'remind', s: value.s }
         : null;
     default:
       return null;

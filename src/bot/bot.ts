@@ -4,7 +4,9 @@ import type { FeishuClient } from '../feishu/client.js';
 import { isTransient } from '../feishu/codes.js';
 import {
   type BotAddedEvent,
+  type BotMenuEvent,
   EVENT_BOT_ADDED,
+  EVENT_BOT_MENU,
   EVENT_MESSAGE_RECEIVE,
   type EventEnvelope,
   type MessageMention,
@@ -16,12 +18,15 @@ import type { Store } from '../store/store.js';
 import { type Deadline, withDeadline } from '../util/deadline.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { MAX_LINKS_PER_COMMAND, parseCommand } from './commands.js';
-import { createMessageContext, type MessageContext, messageUuid } from './context.js';
+import { createMenuContext, createMessageContext, type MessageContext, messageUuid } from './context.js';
 import { type Delivery, RunLaterError } from './dispatcher.js';
 import { type DigestDeps, runDigestCommand } from './handlers/digest.js';
+import { runExportCommand } from './handlers/export.js';
 import { type PeopleDeps, runPeopleCommand } from './handlers/people.js';
 import { runStats } from './handlers/stats.js';
 import { runTenantCommand, type TenantDeps } from './handlers/tenant.js';
+import { runUnreadCommand } from './handlers/unread.js';
+import { findPrivateChat, rememberPrivateChat, resolveMenuKey } from './menu.js';
 import { extractMessage } from './message.js';
 
 export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps {
@@ -60,6 +65,8 @@ export class Bot {
       );
     } else if (type === EVENT_BOT_ADDED) {
       outcome = await this.onAddedToChat(envelope.header.event_id, envelope.event as BotAddedEvent);
+    } else if (type === EVENT_BOT_MENU) {
+      outcome = await this.onMenu(envelope.header.event_id, envelope.event as BotMenuEvent, delivery);
     } else {
       this.deps.logger.debug(
         { event_type: type, event_id: envelope.header.event_id },
@@ -81,10 +88,12 @@ export class Bot {
     const isPrivate = event.message.chat_type === 'p2p';
     if (!isPrivate && !(await this.addressedInGroup(event.message.mentions, delivery))) return 'ignored';
 
+    if (isPrivate) await this.rememberPrivateChat(event, log);
+
     const message = extractMessage(event.message) ?? { text: '', links: [], mentions: [] };
     // One budget for the whole command across every attempt, counted from the first attempt's start: a Feishu
     // that hangs gets the reader a clear card within it, instead of after every attempt's timeouts in turn.
-    const deadline = { at: (delivery.budgetFrom ?? delivery.startedAt ?? Date.now()) + COMMAND_BUDGET_MS };
+    const deadline = commandDeadline(delivery);
     const ctx = createMessageContext({
       eventId,
       event,
@@ -95,12 +104,71 @@ export class Bot {
       isFinalAttempt: () => isFinalAttempt(delivery, deadline),
       asOf: asOfFirstAttempt(this.deps.now(), delivery),
     });
+    await this.answer(ctx, log, delivery, deadline);
+    return 'handled';
+  }
+
+  /**
+   * A bot menu click: the command its key stands for (src/bot/menu.ts), run as if typed in the person's private
+   * chat, with the same budget, retries and error cards as a message; the cards go to the person by open_id. An
+   * unknown key gets the help card. Redeliveries are dropped by event id before this, like any event's.
+   */
+  private async onMenu(eventId: string, event: BotMenuEvent, delivery: Delivery): Promise<Outcome> {
+    const eventKey = event?.event_key;
+    const operatorOpenId = event?.operator?.operator_id?.open_id;
+    if (typeof eventKey !== 'string' || typeof operatorOpenId !== 'string' || operatorOpenId === '') {
+      this.deps.logger.warn({ event_id: eventId }, 'menu event without operator or key; ignored');
+      return 'ignored';
+    }
+    const log = this.deps.logger.child({ event_id: eventId, event_key: eventKey });
+    const { entry, known } = resolveMenuKey(eventKey);
+    if (known) log.info({ clicked_at: event.timestamp }, 'menu clicked');
+    // A key the console has and this list does not: the operator's to fix, the person gets help meanwhile.
+    else log.info({ clicked_at: event.timestamp }, 'unknown menu key; answering with the help card');
+
+    const deadline = commandDeadline(delivery);
+    let chatId = '';
+    let lookup: { failed: unknown } | undefined;
+    if (entry.needsChat) {
+      try {
+        chatId = (await withDeadline(deadline, () => findPrivateChat(operatorOpenId, this.deps))) ?? '';
+      } catch (err) {
+        lookup = { failed: err };
+      }
+    }
+    const ctx = createMenuContext({
+      eventId,
+      operatorOpenId,
+      chatId,
+      message: { text: entry.text, links: [], mentions: [] },
+      feishu: this.deps.feishu,
+      log,
+      metrics: this.deps.metrics,
+      isFinalAttempt: () => isFinalAttempt(delivery, deadline),
+      asOf: asOfFirstAttempt(this.deps.now(), delivery),
+    });
+    // A failed lookup (the store down) is answered as a failed command is, retried or an error card: the list of
+    // no chat would tell the person their digest is empty.
+    await this.answer(ctx, log, delivery, deadline, lookup ? () => Promise.reject(lookup.failed) : undefined);
+    return 'handled';
+  }
+
+  /**
+   * Runs the command (or `work`) within the deadline and makes sure the reader hears something: a transient failure
+   * with attempts left goes back to the queue, which runs the whole command again; the replies already sent carry
+   * the same uuids the second time, so Feishu does not post them twice. The next attempt keeps the budget this one
+   * had left, limiter pauses included.
+   */
+  private async answer(
+    ctx: MessageContext,
+    log: Logger,
+    delivery: Delivery,
+    deadline: Deadline,
+    work: () => Promise<void> = () => this.runCommand(ctx),
+  ): Promise<void> {
     try {
-      await withDeadline(deadline, () => this.runCommand(ctx));
+      await withDeadline(deadline, work);
     } catch (err) {
-      // A transient failure with attempts left goes back to the queue, which runs the whole command again; the
-      // replies already sent carry the same uuids the second time, so Feishu does not post them twice. The next
-      // attempt keeps the budget this one had left, limiter pauses included.
       if (!delivery.finalAttempt) delivery.budgetFrom = deadline.at - COMMAND_BUDGET_MS;
       retryIfTransient(err, log, ctx);
       // The command's own failures are already cards; this is a failed reply or a bug. Try to say so once.
@@ -114,7 +182,20 @@ export class Bot {
         log.error({ err: replyErr }, 'could not deliver the error card');
       }
     }
-    return 'handled';
+  }
+
+  /**
+   * Where a menu click from this person must look for their digest (src/bot/menu.ts). Not worth failing the
+   * command over: the click after the next message finds it.
+   */
+  private async rememberPrivateChat(event: MessageReceiveEvent, log: Logger): Promise<void> {
+    const openId = event.sender.sender_id?.open_id;
+    if (!openId) return;
+    try {
+      await rememberPrivateChat(this.deps.store, openId, event.message.chat_id);
+    } catch (err) {
+      log.warn({ err }, 'could not remember the private chat for the bot menu');
+    }
   }
 
   private async runCommand(ctx: MessageContext): Promise<void> {
@@ -152,6 +233,10 @@ export class Bot {
           case 'viewers':
           case 'likes':
             return runPeopleCommand(command.name, ctx, command.link, this.deps);
+          case 'unread':
+            return runUnreadCommand(ctx, command.link, this.deps);
+          case 'export':
+            return runExportCommand(ctx, command.what, command.link, this.deps);
           case 'workplace':
           case 'app':
             return runTenantCommand(ctx, command, this.deps);
@@ -241,6 +326,11 @@ function isMessageEvent(event: MessageReceiveEvent | undefined): event is Messag
 export const COMMAND_BUDGET_MS = 20_000;
 /** A retry is only worth it with this much of the budget left once its backoff is over. */
 const MIN_ATTEMPT_MS = 3_000;
+
+/** The command's deadline: its budget counted from the first attempt's start (see `Delivery.budgetFrom`). */
+function commandDeadline(delivery: Delivery): Deadline {
+  return { at: (delivery.budgetFrom ?? delivery.startedAt ?? Date.now()) + COMMAND_BUDGET_MS };
+}
 
 /** No attempt follows, or the next one could not start with time enough left before the deadline. */
 function isFinalAttempt(delivery: Delivery, deadline: Deadline): boolean {

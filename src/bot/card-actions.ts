@@ -21,6 +21,7 @@ import { type DigestDeps, removeFromDigest } from './handlers/digest.js';
 import { buildPeopleCard, type PeopleDeps, StalePageError } from './handlers/people.js';
 import { buildStatsCardFor } from './handlers/stats.js';
 import { buildAppReply, buildWorkplaceReply, type TenantDeps } from './handlers/tenant.js';
+import { type RemindOutcome, remindUnread } from './handlers/unread.js';
 
 /** `{toast, card}` answer to `card.action.trigger`. https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication */
 export interface CardCallbackAnswer {
@@ -126,6 +127,9 @@ export class CardActions {
       case 'viewers':
       case 'likes':
         return this.people(action, operator, eventId, log, chatId);
+      case 'remind':
+        // Answered with a toast only: the card stays as it is, wherever it was forwarded to.
+        return remindToast(await remindUnread(action.s, operator, eventId, log, deps));
       case 'workplace':
       case 'app': {
         if (!deps.access.canSeeTenantData(operator).allowed)
@@ -205,6 +209,43 @@ export class CardActions {
         card: raw(card),
       };
     }
+  }
+}
+
+/** What the clicker of **Remind them** is told; the group sees only the reminder itself. */
+function remindToast(outcome: RemindOutcome): CardCallbackAnswer {
+  switch (outcome.kind) {
+    case 'sent': {
+      const n = outcome.mentioned;
+      const rest = outcome.unread - n;
+      // One message @mentions at most MAX_REMINDER_MENTIONS; it counts the rest.
+      return toast('success', {
+        en: `Reminded ${n} ${n === 1 ? 'person' : 'people'} in the group${rest > 0 ? `; it also says ${rest} more have not opened it` : ''}.`,
+        zh: `已在群里提醒 ${n} 位成员${rest > 0 ? `，并说明另有 ${rest} 位也未打开` : ''}。`,
+      });
+    }
+    case 'already_sent':
+      return toast('info', {
+        en: 'A reminder for this card was already posted in the group. Send unread again for a new one.',
+        zh: '这张卡片的提醒已经发到群里了。如需再次提醒，请重新发送「未读」。',
+      });
+    case 'nobody':
+      return toast('success', {
+        en: 'Everyone in the group has opened it now, so nothing was posted.',
+        zh: '群里所有成员现在都已打开，没有发送提醒。',
+      });
+    case 'not_member':
+      return toast('error', {
+        en: 'Only members of that group can remind it.',
+        zh: '只有该群的成员才能在群里发送提醒。',
+      });
+    case 'expired':
+      return toast('error', {
+        en: 'This card has expired. Send unread again in the group.',
+        zh: '这张卡片已过期，请在群里重新发送「未读」。',
+      });
+    case 'denied':
+      return deniedToast('viewers', outcome.decision);
   }
 }
 

@@ -3,11 +3,22 @@
  * message was addressed to the bot (the caller decides that before parsing). Only syntax is checked here;
  * what a range or a date means relative to "today" is `periods.ts`'s job.
  */
+import { MAX_MONTHLY_DAY } from '../digest/schedule.js';
+import type { DigestCadence } from '../digest/types.js';
 import type { AppAbility, AppUsageCycle } from '../feishu/types.js';
 import { isCalendarDay } from './calendar-day.js';
 import { type ExtractedMessage, findLinkSpans } from './message.js';
 
-export type CommandName = 'stats' | 'viewers' | 'likes' | 'workplace' | 'app' | 'digest' | 'help';
+export type CommandName =
+  | 'stats'
+  | 'viewers'
+  | 'likes'
+  | 'unread'
+  | 'export'
+  | 'workplace'
+  | 'app'
+  | 'digest'
+  | 'help';
 
 /** How a `workplace` range was written; `periods.ts` turns it into concrete dates. */
 export type WorkplaceRangeSpec =
@@ -28,12 +39,18 @@ export type DigestAction =
   /** 1-based, as the subscriptions card numbers items; whether it exists is the handler's question. */
   | { kind: 'remove'; index: number }
   | { kind: 'time'; hour: number; minute: number }
+  /** `digest daily | weekly [mon…sun] | monthly [1…28]`: the day is filled in (Monday, the 1st) when not given. */
+  | { kind: 'cadence'; cadence: DigestCadence }
   | { kind: 'off' };
 
 export type Command =
   | { name: 'stats'; links: string[] }
   | { name: 'viewers'; link: string }
   | { name: 'likes'; link: string }
+  /** Which members of this group have not opened the document; groups only. */
+  | { name: 'unread'; link: string }
+  /** The whole list as a CSV file. */
+  | { name: 'export'; what: 'viewers' | 'likes'; link: string }
   | { name: 'workplace'; range: WorkplaceRangeSpec }
   | {
       name: 'app';
@@ -64,6 +81,14 @@ export type UsageProblem =
   | 'range_too_long'
   | 'bad_time'
   | 'bad_index'
+  /** `digest weekly <day>` with a day that is not one of the week; `detail.input` is what was written. */
+  | 'bad_weekday'
+  /** `digest monthly <day>` outside 1…28 or not a number; `detail.day` is the number when there is one. */
+  | 'bad_month_day'
+  /** `unread` in a private chat: it compares a group's members with the document's visitors. */
+  | 'group_only'
+  /** `export` without `viewers` or `likes` (or with another word); `detail.input` is the word, if any. */
+  | 'bad_export_list'
   /** The text is longer than {@link MAX_COMMAND_LENGTH}; `detail` carries `max` and the `length` sent. */
   | 'too_long';
 
@@ -107,6 +132,8 @@ const COMMANDS: readonly CommandSpec[] = [
     parse: (_args, links) => parseSingleLink('viewers', links),
   },
   { name: 'likes', aliases: ['点赞'], parse: (_args, links) => parseSingleLink('likes', links) },
+  { name: 'unread', aliases: ['未读'], parse: (_args, links, ctx) => parseUnread(links, ctx) },
+  { name: 'export', aliases: ['导出'], parse: (args, links) => parseExport(args, links) },
   { name: 'workplace', aliases: ['工作台'], parse: (args) => parseWorkplace(args) },
   { name: 'app', aliases: ['应用'], parse: (args) => parseApp(args) },
   { name: 'digest', aliases: ['订阅', '日报'], parse: (args, links) => parseDigest(args, links) },
@@ -232,6 +259,48 @@ function parseSingleLink(name: 'viewers' | 'likes', links: readonly string[]): P
   return { kind: 'command', command: { name, link } };
 }
 
+/** `unread <link>`: in a group only, where there are members to compare the visitors with. */
+function parseUnread(links: readonly string[], ctx: ParseContext): ParseOutcome {
+  if (ctx.chatType === 'p2p') return usage('unread', 'group_only');
+  const link = oneLink('unread', links);
+  return typeof link === 'string' ? { kind: 'command', command: { name: 'unread', link } } : link;
+}
+
+const EXPORT_LISTS: Readonly<Record<string, 'viewers' | 'likes'>> = {
+  viewers: 'viewers',
+  访问记录: 'viewers',
+  访客: 'viewers',
+  likes: 'likes',
+  点赞: 'likes',
+};
+
+/**
+ * `export viewers|likes <link>` (`导出 访问记录|点赞 <link>`): the list word first. A link glued to it
+ * (`导出 访问记录https://…`) is still the message's link; only the word before it is read here.
+ */
+function parseExport(args: readonly string[], links: readonly string[]): ParseOutcome {
+  const [first] = args;
+  const word = first === undefined ? '' : canonicalize(first.slice(0, findLinkSpans(first)[0]?.start));
+  const what = lookup(EXPORT_LISTS, word);
+  if (!what) {
+    // Nothing, or a link, where the list word should be: the usage card says which lists there are.
+    return word === '' || first === undefined
+      ? usage('export', 'bad_export_list')
+      : usage('export', 'bad_export_list', { input: first });
+  }
+  const link = oneLink('export', links);
+  return typeof link === 'string' ? { kind: 'command', command: { name: 'export', what, link } } : link;
+}
+
+/** The link of a command that takes exactly one, or the usage outcome saying what is wrong with the links. */
+function oneLink(name: CommandName, links: readonly string[]): string | ParseOutcome {
+  const [link] = links;
+  if (link === undefined) return usage(name, 'no_link');
+  if (links.length > MAX_LINKS_PER_LIST_COMMAND)
+    return usage(name, 'too_many_links', { max: MAX_LINKS_PER_LIST_COMMAND });
+  return link;
+}
+
 const ISO_DAY = String.raw`\d{4}-\d{2}-\d{2}`;
 const LAST_DAYS = /^(?:last\s*|最近|近)?(\d{1,4})\s*(?:d|days?|天)$/i;
 // Separators people use between two dates, including the en dash our own range labels print.
@@ -346,7 +415,8 @@ function parseApp(args: readonly string[]): ParseOutcome {
   };
 }
 
-const DIGEST_VERBS: Readonly<Record<string, DigestAction['kind']>> = {
+/** Cadence words are read apart (`parseDigestCadence`): Chinese glues the day to them. */
+const DIGEST_VERBS: Readonly<Record<string, Exclude<DigestAction['kind'], 'cadence'>>> = {
   list: 'list',
   列表: 'list',
   查看: 'list',
@@ -370,12 +440,14 @@ const CLOCK = /^(\d{1,2}):(\d{2})$/;
 const CHINESE_CLOCK = /^(上午|早上|下午)?(\d{1,2})[点點时時](?:(\d{1,2})分?|(半))?$/;
 
 /**
- * `digest [list|add …|remove n|time HH:MM|off]`. `订阅` means "subscribe", so a target written straight after
- * the command word (`订阅 <link>`, `订阅 工作台`, `订阅 应用 cli_…`) is an `add` too.
+ * `digest [list|add …|remove n|time HH:MM|daily|weekly [day]|monthly [day]|off]`. `订阅` means "subscribe", so a
+ * target written straight after the command word (`订阅 <link>`, `订阅 工作台`, `订阅 应用 cli_…`) is an `add` too.
  */
 function parseDigest(args: readonly string[], links: readonly string[]): ParseOutcome {
   const [first, ...rest] = args;
   if (first === undefined) return links.length > 0 ? parseDigestAdd([], links) : digest({ kind: 'list' });
+  const cadence = parseDigestCadence(first, rest);
+  if (cadence) return cadence;
   switch (lookup(DIGEST_VERBS, canonicalize(first))) {
     case 'list':
       return rest[0] === undefined ? digest({ kind: 'list' }) : tooManyArgs(rest[0]);
@@ -440,6 +512,120 @@ function parseDigestTime(args: readonly string[]): ParseOutcome {
   if (args.length === 0) return usage('digest', 'bad_time');
   const time = parseTimeOfDay(toHalfWidth(args.join('')));
   return time ? digest({ kind: 'time', ...time }) : usage('digest', 'bad_time', { input: args.join(' ') });
+}
+
+const CADENCE_WORDS: Readonly<Record<string, DigestCadence['kind']>> = {
+  daily: 'daily',
+  每天: 'daily',
+  每日: 'daily',
+  天天: 'daily',
+  weekly: 'weekly',
+  每周: 'weekly',
+  每週: 'weekly',
+  每星期: 'weekly',
+  每礼拜: 'weekly',
+  monthly: 'monthly',
+  每月: 'monthly',
+  每个月: 'monthly',
+};
+// Chinese runs the day into the word: `每周一`, `每周五`, `每月15号`.
+const GLUED_CADENCE = /^(每周|每週|每星期|每礼拜|每月|每个月)(.+)$/;
+const WEEKDAY_WORDS: Readonly<Record<string, number>> = {
+  mon: 1,
+  monday: 1,
+  tue: 2,
+  tues: 2,
+  tuesday: 2,
+  wed: 3,
+  weds: 3,
+  wednesday: 3,
+  thu: 4,
+  thur: 4,
+  thurs: 4,
+  thursday: 4,
+  fri: 5,
+  friday: 5,
+  sat: 6,
+  saturday: 6,
+  sun: 7,
+  sunday: 7,
+};
+// `周一`, `星期五`, `礼拜天`, or the bare numeral after 每周 (`每周 一`); 日 and 天 are both Sunday.
+const CHINESE_WEEKDAY = /^(?:周|週|星期|礼拜|禮拜)?([一二三四五六日天])$/;
+const CHINESE_WEEKDAYS = '一二三四五六日';
+// `15`, `15号`, `15日`, `15th`, `1st`: the digits as written, checked against 1…28 afterwards.
+const MONTH_DAY = /^(\d{1,3})(?:号|號|日|st|nd|rd|th)?$/;
+
+/** `digest daily|weekly [day]|monthly [day]` and the Chinese forms, or undefined when `first` is no cadence word. */
+function parseDigestCadence(first: string, rest: readonly string[]): ParseOutcome | undefined {
+  const word = canonicalize(first);
+  let kind = lookup(CADENCE_WORDS, word);
+  let args = rest;
+  if (!kind) {
+    const glued = GLUED_CADENCE.exec(word);
+    if (!glued?.[1] || !glued[2]) return undefined;
+    kind = lookup(CADENCE_WORDS, glued[1]);
+    args = [glued[2], ...rest];
+  }
+  if (!kind) return undefined;
+  switch (kind) {
+    case 'daily':
+      return args[0] === undefined
+        ? digest({ kind: 'cadence', cadence: { kind: 'daily' } })
+        : tooManyArgs(args[0]);
+    case 'weekly': {
+      if (args[0] === undefined) return digest({ kind: 'cadence', cadence: { kind: 'weekly', weekday: 1 } });
+      const read = readDigestDay(args, parseWeekday);
+      if ('extra' in read) return tooManyArgs(read.extra);
+      if ('bad' in read) return usage('digest', 'bad_weekday', { input: read.bad });
+      return digest({ kind: 'cadence', cadence: { kind: 'weekly', weekday: read.value } });
+    }
+    case 'monthly': {
+      if (args[0] === undefined) return digest({ kind: 'cadence', cadence: { kind: 'monthly', day: 1 } });
+      const read = readDigestDay(args, parseMonthDay);
+      if ('extra' in read) return tooManyArgs(read.extra);
+      if ('bad' in read) return usage('digest', 'bad_month_day', { input: read.bad });
+      if (read.value < 1 || read.value > MAX_MONTHLY_DAY) {
+        return usage('digest', 'bad_month_day', { input: read.text, day: read.value });
+      }
+      return digest({ kind: 'cadence', cadence: { kind: 'monthly', day: read.value } });
+    }
+  }
+}
+
+/**
+ * The day after a cadence word, typed with a space inside it as often as without (`周 一`, `15 号`): the words
+ * read as one, unless the first is a day by itself and so is what follows (`weekly mon tue`, `monthly 1 15`),
+ * which names the second as the extra word.
+ */
+function readDigestDay(
+  args: readonly string[],
+  read: (text: string) => number | undefined,
+): { value: number; text: string } | { extra: string } | { bad: string } {
+  const [first = '', second, ...others] = args;
+  const alone = read(first);
+  if (second === undefined) return alone === undefined ? { bad: first } : { value: alone, text: first };
+  const joined = args.join('');
+  const whole = read(joined);
+  if (alone !== undefined && (whole === undefined || read([second, ...others].join('')) !== undefined)) {
+    return { extra: second };
+  }
+  return whole === undefined ? { bad: args.join(' ') } : { value: whole, text: joined };
+}
+
+function parseWeekday(text: string): number | undefined {
+  const word = text.normalize('NFKC').toLowerCase();
+  const named = lookup(WEEKDAY_WORDS, word.endsWith('.') ? word.slice(0, -1) : word);
+  if (named !== undefined) return named;
+  const chinese = CHINESE_WEEKDAY.exec(word)?.[1];
+  if (chinese === undefined) return undefined;
+  return chinese === '天' ? 7 : CHINESE_WEEKDAYS.indexOf(chinese) + 1;
+}
+
+/** Any number of one to three digits with its suffix; whether it is 1…28 is the caller's check, to say so. */
+function parseMonthDay(text: string): number | undefined {
+  const match = MONTH_DAY.exec(toHalfWidth(text).toLowerCase());
+  return match ? Number(match[1]) : undefined;
 }
 
 function parseTimeOfDay(text: string): { hour: number; minute: number } | undefined {

@@ -44,11 +44,27 @@ export function errorTtlMs(err: unknown): number {
 }
 
 export type PeopleKind = 'viewers' | 'likes';
-export type PeoplePage<K extends PeopleKind> = Page<K extends 'viewers' ? ViewRecord : DocLike>;
+export type PeopleItem<K extends PeopleKind> = K extends 'viewers' ? ViewRecord : DocLike;
+export type PeoplePage<K extends PeopleKind> = Page<PeopleItem<K>>;
+
+/** A list read page after page, most recent first; `more` when Feishu had more than the walk read. */
+export interface PeopleWalk<K extends PeopleKind> {
+  items: PeopleItem<K>[];
+  more: boolean;
+  pages: number;
+}
 
 /** Likes exist only for these types (drive/v2 likes accepts doc, docx and file). */
 export const LIKEABLE_TYPES: ReadonlySet<string> = new Set(['doc', 'docx', 'file']);
 export const PEOPLE_PAGE_SIZE = 20;
+/**
+ * The most entries a walk through a whole list (`unread`, `export`) reads: 40 pages of 50. Pages come one after
+ * another (each needs the previous page's token), so this is what fits the command's 20 s budget at Feishu's
+ * usual latency, and 8 s of the likes limit (5/s).
+ */
+export const MAX_PEOPLE_WALK = 2_000;
+/** Both lists take page_size 1–50; a walk asks for the most per call. */
+const WALK_PAGE_SIZE = 50;
 /** The `file_type`s statistics and view records document (a wiki link is resolved to one of these first). */
 const STATISTICS_TYPES: ReadonlySet<string> = new Set([
   'doc',
@@ -156,5 +172,51 @@ export class DocumentService {
       this.log.warn({ err, doc_type: doc.type }, 'document title unavailable; card sent without it');
       return undefined;
     }
+  }
+
+  /**
+   * Every entry of who viewed / who liked, most recent first, up to `maxItems` (default {@link MAX_PEOPLE_WALK}),
+   * or until `enough` says the entries so far answer the question. Not cached: each walk answers one command
+   * (`unread`, `export`), which wants the list as it is now, and 2,000 entries are a lot to keep for a second
+   * ask that rarely comes. Someone whose newer visit moves them to the front while the walk runs would come
+   * twice: each id is kept once, at its first (newest) place. Hidden likers may come without an id; all are kept.
+   */
+  async walkPeople<K extends PeopleKind>(
+    kind: K,
+    doc: DocRef,
+    opts: { maxItems?: number; enough?: (items: readonly PeopleItem<K>[]) => boolean } = {},
+  ): Promise<PeopleWalk<K>> {
+    const maxItems = opts.maxItems ?? MAX_PEOPLE_WALK;
+    const items: PeopleItem<K>[] = [];
+    const seen = new Set<string>();
+    let pageToken: string | undefined;
+    let pages = 0;
+    // The SDK's listWithIterator swallows errors (FEISHU.md), so walk the pages ourselves.
+    for (;;) {
+      const page = await this.fetchWalkPage(kind, doc, pageToken);
+      pages += 1;
+      for (const item of page.items) {
+        const id = kind === 'viewers' ? (item as ViewRecord).viewerId : (item as DocLike).userId;
+        if (id && seen.has(id)) continue;
+        if (id) seen.add(id);
+        items.push(item as PeopleItem<K>);
+      }
+      const next = page.hasMore ? page.pageToken : undefined;
+      // A token Feishu repeats would loop forever; treat it as the end, as the workplace walk does.
+      const more = next !== undefined && next !== pageToken;
+      if (items.length >= maxItems)
+        return { items: items.slice(0, maxItems), more: more || items.length > maxItems, pages };
+      if (!more || opts.enough?.(items)) return { items, more, pages };
+      pageToken = next;
+    }
+  }
+
+  private fetchWalkPage(
+    kind: PeopleKind,
+    doc: DocRef,
+    pageToken: string | undefined,
+  ): Promise<Page<ViewRecord> | Page<DocLike>> {
+    const page = { pageSize: WALK_PAGE_SIZE, ...(pageToken ? { pageToken } : {}) };
+    return kind === 'viewers' ? this.feishu.listViewRecords(doc, page) : this.feishu.listLikes(doc, page);
   }
 }

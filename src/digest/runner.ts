@@ -9,11 +9,23 @@ import { FeishuApiError } from '../feishu/errors.js';
 import type { Metrics } from '../metrics.js';
 import { presentDigestLine, type RetryPolicy, retryIfTransient } from '../present/present-error.js';
 import type { Store } from '../store/store.js';
-import { addDays, dueDate, localDate } from './schedule.js';
+import {
+  addDays,
+  cadenceOf,
+  comparedWith,
+  daysBetween,
+  dueDate,
+  localDate,
+  periodKey,
+  periodKindOf,
+  sentInPeriod,
+  snapshotDueDate,
+} from './schedule.js';
 import type { SnapshotStore } from './snapshots.js';
 import { pause, resume, type SubscriptionStore } from './subscriptions.js';
 import { buildTrend } from './trend.js';
 import {
+  type DigestFigures,
   type DigestItem,
   type DigestTime,
   type ItemFigures,
@@ -22,10 +34,24 @@ import {
   type Snapshot,
 } from './types.js';
 
-/** One chat's digest for one local day: the unit of work, and (as `digest-<chat>-<date>`) its job id. */
+/**
+ * One chat's digest for one period: the unit of work, and (as `digest-<chat>-<period>`) its job id. For a daily
+ * digest the period is the date itself, so its job id, uuid and queued marker are what they were before cadences.
+ */
 export interface DueDigest {
   chatId: string;
+  /** The local date the digest is for (the day it is due): its title, and the snapshot it reports. */
   date: string;
+  /**
+   * `periodKey` of the chat's cadence on `date`: `2026-11-20`, `week-2026-11-16` or `month-2026-11`. Absent on
+   * jobs queued before cadences existed, which were all daily: `date` is their period.
+   */
+  period?: string;
+}
+
+/** The period a job stands for: its own, or (queued before cadences) its date. */
+export function periodOf(job: DueDigest): string {
+  return job.period ?? job.date;
 }
 
 export type DigestOutcome = 'sent' | 'already_sent' | 'skipped' | 'paused' | 'failed';
@@ -61,15 +87,25 @@ const REFRESH_CONCURRENCY = 8;
  */
 const TICK_LOCK_KEY = 'fsb:digest:tick-lock';
 const TICK_LOCK_TTL_MS = 2 * 60_000;
-/** chatId → the date whose digest was handed to the queue, so later ticks neither refetch nor re-enqueue it. */
+/**
+ * chatId → the period (`periodKey`, the date for a daily digest) whose digest was handed to the queue, so later
+ * ticks neither refetch nor re-enqueue it.
+ */
 const QUEUED_KEY = 'fsb:digest:queued';
+/**
+ * chatId → the date its items were last snapshotted on a day it got no digest (a weekly or monthly chat between its
+ * digests), so that is done once a day, not at every tick.
+ */
+const SNAPPED_KEY = 'fsb:digest:snapped';
 
 /**
- * The daily digest, independent of how it is scheduled: `tick` finds the chats that are due, fetches each distinct
- * item once and records today's snapshot, then hands one job per chat to `enqueue`; `sendDigest` renders and sends
- * one chat's card. The queue decides who runs what (BullMQ across replicas, or this process alone); exactly once
- * per chat per day comes from three things together: the job id per chat and date, the delivery state checked
- * before sending, and a uuid per chat and date on the send itself, which Feishu deduplicates.
+ * The digest, independent of how it is scheduled: `tick` finds the chats that are due, fetches each distinct item
+ * once and records today's snapshot, then hands one job per chat to `enqueue`; `sendDigest` renders and sends one
+ * chat's card. The queue decides who runs what (BullMQ across replicas, or this process alone); exactly once per
+ * chat per period (day, week or month) comes from three things together: the job id per chat and period, the
+ * delivery state checked before sending, and a uuid per chat and period on the send itself, which Feishu
+ * deduplicates. Every item of every subscription is snapshotted daily at its chat's time, also on the days a
+ * weekly or monthly chat gets no digest: its next digest compares with those snapshots.
  */
 export class DigestRunner {
   private readonly log: Logger;
@@ -86,16 +122,24 @@ export class DigestRunner {
       return { due: 0, items: 0 };
     }
     try {
-      const { due, items } = await this.findDue();
-      if (due.length === 0) return { due: 0, items: 0 };
+      const { date, due, snapshotOnly, items } = await this.findDue();
+      if (due.length === 0 && snapshotOnly.length === 0) return { due: 0, items: 0 };
       const started = Date.now();
-      const date = due[0]?.date ?? localDate(this.deps.now(), this.deps.settings.timeZone);
       await this.refresh(items, date);
-      await enqueue(due);
-      await Promise.all(due.map((d) => this.deps.store.hashSet(QUEUED_KEY, d.chatId, d.date)));
+      if (due.length > 0) await enqueue(due);
+      const { store } = this.deps;
+      await Promise.all([
+        ...due.map((d) => store.hashSet(QUEUED_KEY, d.chatId, periodOf(d))),
+        ...snapshotOnly.map((chatId) => store.hashSet(SNAPPED_KEY, chatId, date)),
+      ]);
       this.log.info(
-        { chats: due.length, items: items.length, refresh_ms: Date.now() - started },
-        'digest run: items fetched, chats queued',
+        {
+          chats: due.length,
+          snapshot_only_chats: snapshotOnly.length,
+          items: items.length,
+          refresh_ms: Date.now() - started,
+        },
+        due.length > 0 ? 'digest run: items fetched, chats queued' : 'digest run: daily snapshots taken',
       );
       return { due: due.length, items: items.length };
     } finally {
@@ -103,24 +147,45 @@ export class DigestRunner {
     }
   }
 
-  /** Chats whose digest is due now and not yet sent or queued, and the distinct items they need. */
-  async findDue(): Promise<{ due: DueDigest[]; items: DigestItem[] }> {
+  /**
+   * Chats whose digest is due now and not yet sent or queued; chats that get no digest today but whose items'
+   * daily snapshot is due (a weekly or monthly chat between its digests); and the distinct items both need.
+   */
+  async findDue(): Promise<{
+    date: string;
+    due: DueDigest[];
+    snapshotOnly: string[];
+    items: DigestItem[];
+  }> {
     const { subscriptions, settings, store } = this.deps;
     const now = this.deps.now();
-    const [subs, states, queued] = await Promise.all([
+    const today = localDate(now, settings.timeZone);
+    const [subs, states, queued, snapped] = await Promise.all([
       subscriptions.all(),
       subscriptions.allStates(),
       store.hashGetAll(QUEUED_KEY),
+      store.hashGetAll(SNAPPED_KEY),
     ]);
     const due: DueDigest[] = [];
+    const snapshotOnly: string[] = [];
     const items = new Map<string, DigestItem>();
     for (const sub of subs) {
-      const date = dueDate(sub, states.get(sub.chatId), now, settings);
-      if (!date || queued[sub.chatId] === date) continue;
-      due.push({ chatId: sub.chatId, date });
+      const state = states.get(sub.chatId);
+      const date = dueDate(sub, state, now, settings);
+      if (date) {
+        const period = periodKey(cadenceOf(sub).kind, date);
+        if (queued[sub.chatId] === period) continue;
+        due.push({ chatId: sub.chatId, date, period });
+      } else {
+        // Snapshotted today already: by this pass, by the digest queued today, or by the digest sent today.
+        if (snapshotDueDate(sub, now, settings) !== today) continue;
+        if (snapped[sub.chatId] === today || queued[sub.chatId] === today) continue;
+        if (state?.lastSentDate === today) continue;
+        snapshotOnly.push(sub.chatId);
+      }
       for (const item of sub.items) items.set(itemKey(item), item);
     }
-    return { due, items: [...items.values()] };
+    return { date: today, due, snapshotOnly, items: [...items.values()] };
   }
 
   /** Fetch each item once and record today's snapshot; a failure is logged and left to the chat's own job. */
@@ -141,18 +206,28 @@ export class DigestRunner {
     await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, queue.length) }, worker));
   }
 
-  /** Render and send one chat's digest for `date`, unless it already went out. */
+  /**
+   * Render and send one chat's digest for `job.period`, unless a digest already went out in that period. The kind
+   * of digest (daily, weekly, monthly) is the job's, so a cadence changed after it was queued cannot make it a
+   * different card.
+   */
   async sendDigest(job: DueDigest, policy: RetryPolicy): Promise<DigestOutcome> {
     const { subscriptions, snapshots, settings } = this.deps;
-    const log = this.log.child({ chat_id: job.chatId, date: job.date });
+    const period = periodOf(job);
+    const kind = periodKindOf(period);
+    const log = this.log.child({ chat_id: job.chatId, date: job.date, period });
     const [sub, state] = await Promise.all([
       subscriptions.get(job.chatId),
       subscriptions.getState(job.chatId),
     ]);
-    if (state?.lastSentDate === job.date) return this.count('already_sent');
+    if (sentInPeriod(kind, state?.lastSentDate, job.date)) return this.count('already_sent');
     if (!sub || sub.paused || sub.items.length === 0) return this.count('skipped');
 
-    const from = addDays(job.date, -6);
+    // A daily digest draws the last 7 days; a weekly one too, and a monthly one the days since the same day
+    // last month. `since` is the day before the window: the trend's first delta, and a period's baseline.
+    const since = kind === 'daily' ? addDays(job.date, -7) : comparedWith(kind, job.date);
+    const historyDays = daysBetween(since, job.date);
+    const from = addDays(since, 1);
     const items: DigestCardItem[] = [];
     const reported: NonNullable<typeof state>['reported'] = {};
     for (const item of sub.items) {
@@ -162,12 +237,14 @@ export class DigestRunner {
       try {
         const current = await this.current(item, job.date);
         reported[key] = current.figures;
-        const history = await snapshots.history(key, job.date, 7);
+        const history = await snapshots.history(key, job.date, historyDays);
+        const baseline = kind === 'daily' ? undefined : baselineOf(item, history, since, job.date);
         items.push({
           item,
           ...(label ? { label } : {}),
           current,
           ...(previous ? { previous } : {}),
+          ...(baseline ? { baseline } : {}),
           trend: trendOf(item, history, from, job.date),
         });
       } catch (err) {
@@ -192,6 +269,8 @@ export class DigestRunner {
       timeZone: settings.timeZone,
       items,
       firstDigest: !state?.lastSentDate,
+      ...(kind === 'daily' ? {} : { period: { kind, since } }),
+      trendDays: historyDays,
     });
     try {
       await this.deps.feishu.sendCard(job.chatId, card, digestUuid(job), { receiveIdType: 'chat_id' });
@@ -213,7 +292,7 @@ export class DigestRunner {
       reported,
     });
     this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
-    log.info({ items: items.length }, 'digest sent');
+    log.info({ items: items.length, cadence: kind }, 'digest sent');
     return this.count('sent');
   }
 
@@ -296,17 +375,42 @@ export class DigestRunner {
   }
 }
 
-/** Feishu keeps a send idempotent for an hour per uuid (≤ 50 chars): a retried digest job cannot post twice. */
+/**
+ * Feishu keeps a send idempotent for an hour per uuid (≤ 50 chars): a retried digest job cannot post twice. Per
+ * chat and period; a daily period is its date, so daily uuids are what they were before cadences.
+ */
 export function digestUuid(job: DueDigest): string {
-  return `dg-${createHash('sha256').update(`${job.chatId}\n${job.date}`).digest('hex').slice(0, 40)}`;
+  const hash = createHash('sha256')
+    .update(`${job.chatId}\n${periodOf(job)}`)
+    .digest('hex');
+  return `dg-${hash.slice(0, 40)}`;
 }
 
-/** BullMQ job id of one chat's digest for one day (no `:` allowed). */
+/** BullMQ job id of one chat's digest for one period (no `:` allowed): `digest-<chat>-<period>`. */
 export function digestJobId(job: DueDigest): string {
   const chat = /^[A-Za-z0-9_-]{1,100}$/.test(job.chatId)
     ? job.chatId
     : `h${createHash('sha256').update(job.chatId).digest('hex').slice(0, 32)}`;
-  return `digest-${chat}-${job.date}`;
+  return `digest-${chat}-${periodOf(job)}`;
+}
+
+/**
+ * What a weekly or monthly digest on `date` compares an item with: the snapshot on `since` (a week or a month
+ * before), else the earliest one after it and before `date`, when the bot's history of the item starts later.
+ * Day-based items' snapshots hold the day before's figures, so the baseline is dated by the day it describes.
+ */
+function baselineOf(
+  item: DigestItem,
+  history: readonly Snapshot[],
+  since: string,
+  date: string,
+): { date: string; figures: DigestFigures } | undefined {
+  const earliest = history
+    .filter((snapshot) => snapshot.date >= since && snapshot.date < date)
+    .reduce<Snapshot | undefined>((first, s) => (first && first.date <= s.date ? first : s), undefined);
+  if (!earliest) return undefined;
+  const day = item.kind === 'doc' ? earliest.date : addDays(earliest.date, -1);
+  return { date: day, figures: earliest.figures };
 }
 
 /** Day-based items record yesterday's figures in today's snapshot: plot them on the day they describe. */

@@ -1,11 +1,11 @@
 /**
- * When a chat's daily digest is due. Pure: `now` and the time zone are arguments, so every replica reaches the
- * same answer and tests need no fake timers. Dates are local calendar days (yyyy-MM-dd) in DIGEST_TZ;
- * instants are epoch ms.
+ * When a chat's digest is due: daily, weekly or monthly, at the chat's time. Pure: `now` and the time zone are
+ * arguments, so every replica reaches the same answer and tests need no fake timers. Dates are local calendar days
+ * (yyyy-MM-dd) in DIGEST_TZ; instants are epoch ms.
  */
 import { TZDate, tzOffset } from '@date-fns/tz';
 import { format } from 'date-fns';
-import type { ChatSubscription, DeliveryState, DigestTime } from './types.js';
+import type { ChatSubscription, DeliveryState, DigestCadence, DigestTime } from './types.js';
 
 /** DIGEST_TIME and DIGEST_TZ from config, for chats without a time of their own. */
 export interface ScheduleDefaults {
@@ -62,11 +62,118 @@ export function scheduledAt(date: string, time: DigestTime, timeZone: string): n
   return after;
 }
 
+/** What a subscription without a cadence (every one stored before cadences existed) means. */
+export const DAILY: DigestCadence = Object.freeze({ kind: 'daily' });
+
+export function cadenceOf(sub: Pick<ChatSubscription, 'cadence'>): DigestCadence {
+  return sub.cadence ?? DAILY;
+}
+
+export type PeriodKind = DigestCadence['kind'];
+
+/** Only day 1 to 28 occur in every month, so a monthly digest never skips one. */
+export const MAX_MONTHLY_DAY = 28;
+
+/** The day of the week of `date`, ISO 8601: 1 = Monday … 7 = Sunday. */
+export function weekdayOf(date: string): number {
+  const { year, month, day } = parseDate(date);
+  const weekday = utcDate(year, month, day).getUTCDay();
+  return weekday === 0 ? 7 : weekday;
+}
+
+/** Whether `cadence` sends on `date`: every day, on its weekday, or on its day of the month. */
+export function isDigestDay(cadence: DigestCadence, date: string): boolean {
+  switch (cadence.kind) {
+    case 'daily':
+      parseDate(date);
+      return true;
+    case 'weekly':
+      return weekdayOf(date) === cadence.weekday;
+    case 'monthly':
+      return parseDate(date).day === cadence.day;
+  }
+}
+
 /**
- * The local date whose digest `sub` should receive now, or null. Due once `today`'s scheduled time has
- * passed and nothing was sent today, so a replica starting at 11:30 still sends the 10:30 digest (catch-up);
- * after midnight the missed one is not due any more. A scheduled time before `since` does not count:
- * subscribing, or changing the time, at 15:00 to a 10:30 digest starts tomorrow.
+ * The period `date` falls in, as the key that stands for "this chat's digest for this period" everywhere: the
+ * BullMQ job id, the send uuid, the queued marker. Calendar periods: the day (`2026-11-20`, the same key a daily
+ * digest always had), the ISO week (`week-2026-11-16`, its Monday) or the month (`month-2026-11`). Only
+ * `[0-9a-z-]`, so it fits in job ids. A cadence changed within a period keeps its key: moving a weekly digest from
+ * Monday to Friday after Monday's went out means next Friday, not a second digest that week.
+ */
+export function periodKey(kind: PeriodKind, date: string): string {
+  const { year, month } = parseDate(date);
+  switch (kind) {
+    case 'daily':
+      return date;
+    case 'weekly':
+      return `week-${addDays(date, 1 - weekdayOf(date))}`;
+    case 'monthly':
+      return `month-${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
+  }
+}
+
+/** Which kind of period a `periodKey` names. */
+export function periodKindOf(key: string): PeriodKind {
+  if (key.startsWith('week-')) return 'weekly';
+  if (key.startsWith('month-')) return 'monthly';
+  return 'daily';
+}
+
+/**
+ * Whether a digest sent on `sentDate` (DeliveryState.lastSentDate) already covers the period `date` is in.
+ * Never throws: a stored date that does not parse only matches itself, as before periods existed.
+ */
+export function sentInPeriod(kind: PeriodKind, sentDate: string | undefined, date: string): boolean {
+  if (sentDate === undefined) return false;
+  if (sentDate === date) return true;
+  if (!isCalendarDate(sentDate)) return false;
+  return periodKey(kind, sentDate) === periodKey(kind, date);
+}
+
+/**
+ * The day a digest on `date` measures its change from: the day before (daily: only the trend uses it), a week
+ * before, or the same day a month before.
+ */
+export function comparedWith(kind: PeriodKind, date: string): string {
+  switch (kind) {
+    case 'daily':
+      return addDays(date, -1);
+    case 'weekly':
+      return addDays(date, -7);
+    case 'monthly':
+      return addMonths(date, -1);
+  }
+}
+
+/** Calendar months on yyyy-MM-dd; a day the target month lacks becomes its last (03-31 minus one is 02-28). */
+export function addMonths(date: string, months: number): string {
+  if (!Number.isInteger(months)) throw new RangeError(`months must be an integer, got ${months}`);
+  const { year, month, day } = parseDate(date);
+  const index = year * 12 + (month - 1) + months;
+  const targetYear = Math.floor(index / 12);
+  const targetMonth = index - targetYear * 12 + 1;
+  // Day 0 of the next month is the last day of this one.
+  const lastDay = utcDate(targetYear, targetMonth + 1, 0).getUTCDate();
+  return formatUtcDate(utcDate(targetYear, targetMonth, Math.min(day, lastDay)));
+}
+
+/** Whole calendar days from `from` to `to` (negative when `to` is earlier). */
+export function daysBetween(from: string, to: string): number {
+  const a = parseDate(from);
+  const b = parseDate(to);
+  return Math.round(
+    (utcDate(b.year, b.month, b.day).getTime() - utcDate(a.year, a.month, a.day).getTime()) / DAY_MS,
+  );
+}
+
+/**
+ * The local date whose digest `sub` should receive now, or null. Due on a day of its cadence (every day, its
+ * weekday, its day of the month) once that day's scheduled time has passed and nothing was sent in the current
+ * period (day, week or month), so a replica starting at 11:30 still sends the 10:30 digest (catch-up); after
+ * midnight the missed one is not due any more, whatever the cadence: a weekly digest missed on its Monday waits
+ * for the next Monday rather than arriving on a Tuesday. A scheduled time before `since` does not count:
+ * subscribing, or changing the time or cadence, at 15:00 to a 10:30 digest starts at the next occurrence.
  */
 export function dueDate(
   sub: ChatSubscription,
@@ -75,16 +182,38 @@ export function dueDate(
   defaults: ScheduleDefaults,
 ): string | null {
   if (sub.paused || sub.items.length === 0) return null;
+  const cadence = cadenceOf(sub);
   const today = localDate(now, defaults.timeZone);
-  if (state?.lastSentDate === today) return null;
+  if (!isDigestDay(cadence, today)) return null;
+  if (sentInPeriod(cadence.kind, state?.lastSentDate, today)) return null;
   const at = scheduledAt(today, sub.time ?? defaults.time, defaults.timeZone);
   return now >= at && at >= sub.since ? today : null;
 }
 
 /**
+ * The local date whose daily snapshot of `sub`'s items is due now, or null: every day at the chat's time,
+ * whatever its cadence, so a weekly digest has the seven days before it to compare with and draw. Unlike the
+ * digest itself it ignores `since` (a snapshot taken on the day of subscribing only adds history) and catches up
+ * any time later that day.
+ */
+export function snapshotDueDate(
+  sub: ChatSubscription,
+  now: number,
+  defaults: ScheduleDefaults,
+): string | null {
+  if (sub.paused || sub.items.length === 0) return null;
+  const today = localDate(now, defaults.timeZone);
+  return now >= scheduledAt(today, sub.time ?? defaults.time, defaults.timeZone) ? today : null;
+}
+
+/** Enough days to pass one skipped month (sent on the 1st, moved to the 28th) and reach the next occurrence. */
+const NEXT_DIGEST_SEARCH_DAYS = 70;
+
+/**
  * When the next digest goes out, for the subscription card: today's scheduled instant if today's digest is
  * still to come (or due and about to be sent, in which case the instant may be a little in the past), else
- * tomorrow's. Null when nothing will be sent (paused or no items).
+ * that of the next day of the cadence whose period has had no digest yet. Null when nothing will be sent
+ * (paused or no items).
  */
 export function nextDigestAt(
   sub: ChatSubscription,
@@ -93,18 +222,40 @@ export function nextDigestAt(
   defaults: ScheduleDefaults,
 ): number | null {
   if (sub.paused || sub.items.length === 0) return null;
+  const cadence = cadenceOf(sub);
   const time = sub.time ?? defaults.time;
   const today = localDate(now, defaults.timeZone);
   // `since` is normally in the past; starting from its day keeps a clock skewed into the future correct too.
   const sinceDate = localDate(sub.since, defaults.timeZone);
   let date = sinceDate > today ? sinceDate : today;
-  if (date === today && state?.lastSentDate === today) date = addDays(date, 1);
-  let at = scheduledAt(date, time, defaults.timeZone);
-  if (at < sub.since) {
-    date = addDays(date, 1);
-    at = scheduledAt(date, time, defaults.timeZone);
+  for (let i = 0; i < NEXT_DIGEST_SEARCH_DAYS; i++, date = addDays(date, 1)) {
+    if (!isDigestDay(cadence, date) || sentInPeriod(cadence.kind, state?.lastSentDate, date)) continue;
+    const at = scheduledAt(date, time, defaults.timeZone);
+    if (at >= sub.since) return at;
   }
-  return at;
+  return null;
+}
+
+/** A weekday, ISO 8601 (1 = Monday … 7 = Sunday), and a monthly day within 1…MAX_MONTHLY_DAY. */
+export function isDigestCadence(value: unknown): value is DigestCadence {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, weekday, day } = value as Record<string, unknown>;
+  switch (kind) {
+    case 'daily':
+      return true;
+    case 'weekly':
+      return Number.isInteger(weekday) && (weekday as number) >= 1 && (weekday as number) <= 7;
+    case 'monthly':
+      return Number.isInteger(day) && (day as number) >= 1 && (day as number) <= MAX_MONTHLY_DAY;
+    default:
+      return false;
+  }
+}
+
+export function sameCadence(a: DigestCadence, b: DigestCadence): boolean {
+  if (a.kind === 'weekly' && b.kind === 'weekly') return a.weekday === b.weekday;
+  if (a.kind === 'monthly' && b.kind === 'monthly') return a.day === b.day;
+  return a.kind === b.kind;
 }
 
 const COLON_TIME = /^(\d{1,2}):(\d{2})$/;
@@ -163,6 +314,15 @@ function offsetMs(instant: number, timeZone: string): number {
 /** The local wall-clock reading at `instant`, expressed as if that reading were UTC. */
 function wallClockAt(instant: number, timeZone: string): number {
   return instant + offsetMs(instant, timeZone);
+}
+
+function isCalendarDate(date: string): boolean {
+  try {
+    parseDate(date);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseDate(date: string): { year: number; month: number; day: number } {

@@ -1,16 +1,17 @@
 /**
- * Which chats get a daily digest, of what, and what each was last sent. The edits are pure functions over
- * `ChatSubscription` so commands and buttons can be tested without a store; `SubscriptionStore` persists them
- * in two Redis hashes (one field per chat) so the scheduler lists every chat with one HGETALL.
+ * Which chats get a digest (daily, weekly or monthly), of what, and what each was last sent. The edits are pure
+ * functions over `ChatSubscription` so commands and buttons can be tested without a store; `SubscriptionStore`
+ * persists them in two Redis hashes (one field per chat) so the scheduler lists every chat with one HGETALL.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BotError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import { isDigestTime } from './schedule.js';
+import { cadenceOf, isDigestCadence, isDigestTime, sameCadence } from './schedule.js';
 import {
   type ChatSubscription,
   type DeliveryState,
+  type DigestCadence,
   type DigestFigures,
   type DigestItem,
   type DigestTime,
@@ -118,6 +119,26 @@ export function setTime(
   const base: ChatSubscription = sub ?? newSubscription(chatId, now, by);
   const { time: _previous, ...rest } = base;
   return time ? { ...rest, time, since: now, updatedAt: now } : { ...rest, since: now, updatedAt: now };
+}
+
+/**
+ * Sets how often the digest goes out, keeping its time. As with `setTime` the schedule restarts from `now`: moving
+ * to weekly on Mondays at 11:00 on a Monday, after the 10:30 slot, means next Monday. Daily is stored as no
+ * cadence at all, the form every older subscription has. The same cadence again changes nothing (and returns `sub`
+ * itself, so the store writes nothing). Without a subscription it creates one, set up `by` that open_id.
+ */
+export function setCadence(
+  sub: ChatSubscription | null,
+  chatId: string,
+  cadence: DigestCadence,
+  now: number,
+  by?: string,
+): ChatSubscription {
+  if (sub && sameCadence(cadenceOf(sub), cadence)) return sub;
+  const base: ChatSubscription = sub ?? newSubscription(chatId, now, by);
+  const { cadence: _previous, ...rest } = base;
+  const next: ChatSubscription = { ...rest, since: now, updatedAt: now };
+  return cadence.kind === 'daily' ? next : { ...next, cadence };
 }
 
 /** Marks the chat as one the bot was removed from (Feishu 230002); already paused keeps the first `at`. */
@@ -305,7 +326,7 @@ export function isDigestItem(value: unknown): value is DigestItem {
 
 export function isChatSubscription(value: unknown): value is ChatSubscription {
   if (!isObject(value)) return false;
-  const { chatId, items, time, since, paused, updatedAt, subscriber, removals } = value;
+  const { chatId, items, time, cadence, since, paused, updatedAt, subscriber, removals } = value;
   return (
     isString(chatId) &&
     (subscriber === undefined || isString(subscriber)) &&
@@ -313,6 +334,8 @@ export function isChatSubscription(value: unknown): value is ChatSubscription {
     Array.isArray(items) &&
     items.every(isDigestItem) &&
     (time === undefined || isDigestTime(time)) &&
+    // Absent on every subscription stored before cadences: those are daily.
+    (cadence === undefined || isDigestCadence(cadence)) &&
     isNumber(since) &&
     isNumber(updatedAt) &&
     (paused === undefined || (isObject(paused) && paused.reason === 'bot_removed' && isNumber(paused.at)))

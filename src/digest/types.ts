@@ -3,9 +3,16 @@
  * Feishu only serves totals ("views so far"), so every change and trend a digest shows comes from what the bot
  * itself recorded: the figures each chat was last shown, and one snapshot per item per day.
  */
-import type { DigestFigures, DigestItem, DigestTime } from '../../cards/data.js';
+import type { DigestCadence, DigestFigures, DigestItem, DigestTime } from '../../cards/data.js';
 
-export type { DigestFigures, DigestItem, DigestTime, ItemFigures, TrendPoint } from '../../cards/data.js';
+export type {
+  DigestCadence,
+  DigestFigures,
+  DigestItem,
+  DigestTime,
+  ItemFigures,
+  TrendPoint,
+} from '../../cards/data.js';
 export { primaryMetric } from '../../cards/data.js';
 
 /** An item's figures as recorded on one local day (the last fetch of that day wins). */
@@ -23,6 +30,11 @@ export interface ChatSubscription {
   items: DigestItem[];
   /** The chat's own time; absent means DIGEST_TIME. Always in DIGEST_TZ. */
   time?: DigestTime;
+  /**
+   * How often the digest goes out; absent means daily, which is how every subscription stored before cadences
+   * existed reads. `digest daily` removes the field again rather than storing `{ kind: 'daily' }`.
+   */
+  cadence?: DigestCadence;
   /**
    * Epoch ms from which the schedule counts: the first digest is the first scheduled time at or after this
    * (subscribing at 15:00 to a 10:30 digest means tomorrow, not a digest a minute later).
@@ -54,7 +66,11 @@ export interface RemovalRecord {
 
 /** What the bot last delivered to a chat: written by the digest job only, never by commands. */
 export interface DeliveryState {
-  /** Local date of the last digest sent. */
+  /**
+   * Local date of the last digest sent (the day it was due, whatever the cadence). A weekly or monthly digest is
+   * "already sent" when this date falls in the current week or month (src/digest/schedule.ts `periodKey`), so
+   * the state needs no field of its own for the period.
+   */
   lastSentDate?: string;
   lastSentAt?: number;
   /** The figures that digest showed, by item key, for "change since the previous digest". */

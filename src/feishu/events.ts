@@ -80,6 +80,20 @@ export interface BotAddedEvent {
   name?: string;
 }
 
+/**
+ * `application.bot.menu_v6` → `event`: a click on a bot menu item whose action is "push event". Menus exist in the
+ * private chat with the bot only, so the click always comes from there; the event names neither that chat nor a
+ * message. `event_key` is what the console says for the item (1–30 characters); `timestamp` is when it was clicked
+ * (a string in the docs, a number in the SDK's types).
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/bot/events/menu
+ */
+export interface BotMenuEvent {
+  operator: { operator_name?: string; operator_id: UserId };
+  event_key: string;
+  timestamp?: string | number;
+}
+
 export const EVENT_MESSAGE_RECEIVE = 'im.message.receive_v1';
 export const EVENT_CARD_ACTION = 'card.action.trigger';
 export const EVENT_BOT_ADDED = 'im.chat.member.bot.added_v1';
+export const EVENT_BOT_MENU = 'application.bot.menu_v6';

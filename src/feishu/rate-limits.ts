@@ -54,6 +54,14 @@ export const FEISHU_RATE_LIMITS: RateLimitTable = {
     { points: 50, durationSec: 1 },
     { points: 1000, durationSec: 60 },
   ],
+  // https://open.feishu.cn/document/server-docs/group/chat-member/get (1000/min, 50/s)
+  'im.v1.chatMembers.get': [
+    { points: 50, durationSec: 1 },
+    { points: 1000, durationSec: 60 },
+  ],
+  // https://open.feishu.cn/document/server-docs/im-v1/file/create: the number was not at hand when this was
+  // written; one export uploads one file, so a trickle well under the common 50/s tier is plenty.
+  'im.v1.file.create': [{ points: 5, durationSec: 1 }],
 };
 
 export interface RateLimiter {

@@ -89,3 +89,30 @@ export interface ChatInfo {
   /** `user_manager_id_list`: open_ids of the people the owner made managers. */
   managerIds: string[];
 }
+
+/** `im/v1/chats/:chat_id/members` item, asked for as open_ids. Feishu never lists the chat's bots. */
+export interface ChatMember {
+  openId: string;
+  name?: string;
+}
+
+/** One page of chat members; `memberTotal` is Feishu's own count (`member_total`) when it sends one. */
+export interface ChatMembersPage extends Page<ChatMember> {
+  memberTotal?: number;
+}
+
+/** A file for `im/v1/files`: the bytes and the name the recipient sees. */
+export interface UploadFile {
+  fileName: string;
+  bytes: Buffer;
+  /** `stream` for anything that is not audio, video, PDF or Office (a CSV is a stream). */
+  fileType?: 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
+}
+
+/** A `post` (rich text) message per language; each paragraph is a list of inline nodes. */
+export type PostContent = Partial<Record<'zh_cn' | 'en_us', { title?: string; content: PostNode[][] }>>;
+
+export type PostNode =
+  | { tag: 'text'; text: string }
+  | { tag: 'a'; text: string; href: string }
+  | { tag: 'at'; user_id: string };

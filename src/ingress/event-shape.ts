@@ -14,6 +14,7 @@
  */
 import {
   EVENT_BOT_ADDED,
+  EVENT_BOT_MENU,
   EVENT_CARD_ACTION,
   EVENT_MESSAGE_RECEIVE,
   type EventEnvelope,
@@ -46,6 +47,8 @@ const ID_KINDS = {
 } as const;
 /** Event ids are 32 hex digits in practice but opaque; bounded so a log line or store key stays small. */
 const MAX_EVENT_ID_LENGTH = 256;
+/** Menu keys are 1–30 characters in the console; a little slack, and still small enough to log. */
+const MAX_MENU_KEY_LENGTH = 64;
 
 interface Mismatch {
   field: string;
@@ -96,6 +99,12 @@ function idOrEmpty(kind: keyof typeof ID_KINDS): Check {
   const check = id(kind);
   return (value, field) => (value === '' ? undefined : check(value, field));
 }
+
+/** A string or a finite number: fields the docs and the SDK's types disagree on. */
+const stringOrNumber: Check = (value, field) =>
+  typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+    ? undefined
+    : expected('a string or a number', value, field);
 
 function literal(want: string): Check {
   return (value, field) =>
@@ -177,10 +186,22 @@ const CARD_ACTION = object({
   ),
 });
 
+/**
+ * The card goes to `operator_id.open_id` (a request body, and a store key for the person's private chat), so it
+ * must be there and be an open id; `timestamp` is only logged.
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/bot/events/menu
+ */
+const BOT_MENU = object({
+  operator: object({ operator_id: object({ open_id: id('open') }) }),
+  event_key: boundedString(MAX_MENU_KEY_LENGTH),
+  timestamp: optional(stringOrNumber),
+});
+
 const EVENT_SHAPES: ReadonlyMap<string, Check> = new Map([
   [EVENT_MESSAGE_RECEIVE, MESSAGE_RECEIVE],
   [EVENT_BOT_ADDED, BOT_ADDED],
   [EVENT_CARD_ACTION, CARD_ACTION],
+  [EVENT_BOT_MENU, BOT_MENU],
 ]);
 
 function expected(what: string, value: unknown, field: string): Mismatch {

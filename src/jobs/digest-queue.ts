@@ -13,7 +13,9 @@ export const TICK_SCHEDULER_ID = 'digest-tick';
 
 /**
  * Send jobs: a few retries for Feishu hiccups (the uuid keeps them from posting twice). Completed and failed jobs
- * stay three days: while a job exists, Redis refuses another with the same chat-and-date id.
+ * stay three days: while a job exists, Redis refuses another with the same chat-and-period id. A weekly or monthly
+ * period outlives that, so past three days it is the delivery state (sent in this period) that refuses a second
+ * send, as it does for any job that runs again.
  */
 const SEND_JOB_OPTIONS = {
   attempts: 4,
@@ -30,8 +32,9 @@ export interface DigestScheduler {
 /**
  * Digests on BullMQ: a job scheduler (stored in Redis, so N replicas upserting it make one schedule, not N) emits a
  * `tick` job every minute, which one worker somewhere runs; the tick enqueues one `send` job per due chat under the
- * id `digest-<chat>-<date>`, which any replica's worker may run. A tick right at start-up catches up on digests
- * whose time passed while no replica was running.
+ * id `digest-<chat>-<period>` (the period being the date for a daily digest, `week-<monday>` or `month-<yyyy-MM>`
+ * otherwise), which any replica's worker may run. A tick right at start-up catches up on digests whose time passed
+ * earlier that day while no replica was running.
  * https://docs.bullmq.io/guide/job-schedulers
  */
 export class QueueDigestScheduler implements DigestScheduler {

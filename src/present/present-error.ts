@@ -16,7 +16,7 @@ import {
   NotFeishuLinkError,
   UnsupportedDocumentError,
 } from '../errors.js';
-import { classifyFeishuError, isTransient } from '../feishu/codes.js';
+import { classifyFeishuError, isMissingScope, isTransient } from '../feishu/codes.js';
 import {
   FeishuApiError,
   FeishuUnexpectedResponseError,
@@ -35,6 +35,11 @@ export interface RetryPolicy {
 export interface PresentContext {
   /** The document the command was about: the error card links to it. */
   docUrl?: string;
+  /**
+   * The scopes to name for a missing scope (99991672) when Feishu's message names none: what the call that failed
+   * needs (e.g. `im:chat.members:read` for a chat's members).
+   */
+  scopeHint?: readonly string[];
 }
 
 /**
@@ -138,7 +143,8 @@ function understandFeishu(err: FeishuApiError, log: Logger, context: PresentCont
   }
   const known = explainFeishuCode(err.feishuCode);
   // Feishu's message is never shown (an upstream may echo anything into it), only the scopes a 99991672 names.
-  const scopes = missingScopes(err.feishuMsg);
+  const named = missingScopes(err.feishuMsg);
+  const scopes = named.length === 0 && isMissingScope(err) ? [...(context.scopeHint ?? [])] : named;
   // Known codes are the user's to fix (permissions, links): warn. Unknown ones may be ours: error.
   if (known) log.warn(fields, 'Feishu API error');
   else log.error(fields, 'unexpected Feishu API error');

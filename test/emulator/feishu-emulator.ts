@@ -18,6 +18,11 @@ export interface EmulatedError {
   code: number;
   msg: string;
   headers?: Record<string, string>;
+  /**
+   * The call takes effect (a message is stored) and then this error is the answer: Feishu did the work and the
+   * answer was lost on the way back (a gateway 5xx, a dropped connection). Default: the call fails before any effect.
+   */
+  afterEffect?: boolean;
 }
 
 /** One `view_records` item as stored; served most recent first whatever the order here. */
@@ -79,6 +84,8 @@ export interface EmulatedDoc {
   likesError?: EmulatedError;
   /** Per-document failure for `permissions/:token/members`, e.g. 403 1063002 when the bot may not see collaborators. */
   membersError?: EmulatedError;
+  /** Serve `view_records` and `likes` pages of at most this many, whatever `page_size` asks: a short list over pages. */
+  pageSizeCap?: number;
 }
 
 /**
@@ -97,6 +104,32 @@ export interface EmulatedChat {
   name: string;
   /** `false`: the bot is not in the chat, so only name, avatar, member count and status are served. Default true. */
   botIsMember: boolean;
+  /**
+   * Who is in the chat, in the order `chats/:chat_id/members` pages through them; bots are kept here and left out
+   * of every page, as Feishu does. Default: nobody.
+   */
+  members: EmulatedChatMember[];
+  /** Page the members (bots included, before they are left out) by at most this many, whatever `page_size` asks. */
+  pageSizeCap?: number;
+}
+
+export interface EmulatedChatMember {
+  openId: string;
+  name?: string;
+  /** A bot in the chat: counted by `user_count`/`bot_count`, never listed by the members API. */
+  bot?: boolean;
+}
+
+/** A file uploaded with `POST /im/v1/files`, as the multipart body carried it. */
+export interface EmulatedFile {
+  fileKey: string;
+  fileType: string;
+  /** The `file_name` field. */
+  fileName: string;
+  /** The `file` part's own `filename` and `Content-Type`. */
+  partFilename: string;
+  contentType?: string;
+  bytes: Buffer;
 }
 
 export interface EmulatedAccessFigures {
@@ -180,6 +213,8 @@ export interface FeishuEmulator {
   readonly calls: RecordedCall[];
   /** Distinct messages actually created (uuid repeats do not add). */
   readonly messages: SentMessage[];
+  /** Files uploaded with `POST /im/v1/files`, in order. */
+  readonly files: EmulatedFile[];
   /** `path` as a string may omit `/open-apis` and may contain `:param` segments. */
   callsTo(method: string, path: string | RegExp): RecordedCall[];
   addDoc(doc: Partial<EmulatedDoc> & { token: string }): EmulatedDoc;
@@ -323,6 +358,12 @@ const TOKEN_REUSE_MIN_REMAINING_MS = 30 * 60 * 1000;
 const CARD_MAX_BYTES = 30 * 1024;
 const TEXT_MAX_BYTES = 150 * 1024;
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/** `im/v1/files` takes up to 30 MB; a multipart body may be that plus its fields. */
+const FILE_MAX_BYTES = 30 * 1024 * 1024;
+const MAX_MULTIPART_BYTES = FILE_MAX_BYTES + 64 * 1024;
+const FILE_TYPES = new Set(['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream']);
+const MEMBERS_DEFAULT_PAGE = 20;
+const MEMBERS_MAX_PAGE = 100;
 const RECEIVE_ID_TYPES = new Set(['open_id', 'user_id', 'union_id', 'email', 'chat_id']);
 /** Types `drive/v1/metas/batch_query` accepts; anything else lands in `failed_list` with 970002. */
 const META_DOC_TYPES = new Set(['doc', 'docx', 'sheet', 'bitable', 'mindnote', 'file', 'wiki', 'folder']);
@@ -474,17 +515,73 @@ function makeLogId(): string {
   return `${stamp}${hex(9).toUpperCase()}`;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The body's bytes, up to `limit`; `size` is what arrived in all (more than `limit` when it was cut). */
+function readBody(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer; size: number }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve({ bytes: Buffer.concat(chunks), size }));
     req.on('error', reject);
   });
+}
+
+/** A `multipart/form-data` body: text fields, and parts that came with a filename. */
+interface MultipartBody {
+  kind: 'multipart';
+  fields: Record<string, string>;
+  files: Record<string, { filename: string; contentType?: string; bytes: Buffer }>;
+  /** More bytes arrived than a multipart body may hold. */
+  oversized: boolean;
+}
+
+function isMultipart(body: unknown): body is MultipartBody {
+  return isRecord(body) && body.kind === 'multipart';
+}
+
+/** What a recorded call keeps of a multipart body: the fields, and each file's name, type and size. */
+function describeMultipart(body: MultipartBody): unknown {
+  const files = Object.fromEntries(
+    Object.entries(body.files).map(([name, f]) => [
+      name,
+      { filename: f.filename, contentType: f.contentType, size: f.bytes.length },
+    ]),
+  );
+  return { multipart: { fields: body.fields, files } };
+}
+
+/**
+ * RFC 7578, as far as uploads need it: parts between `--boundary` lines, each with `Content-Disposition: form-data;
+ * name=…[; filename=…]`. A part without a filename is a field (as Go's and most servers' form readers take it).
+ */
+function parseMultipart(bytes: Buffer, boundary: string): Omit<MultipartBody, 'oversized'> | undefined {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const fields: Record<string, string> = {};
+  const files: MultipartBody['files'] = {};
+  let at = bytes.indexOf(delimiter);
+  if (at < 0) return undefined;
+  for (;;) {
+    at += delimiter.length;
+    if (bytes.subarray(at, at + 2).toString() === '--') return { kind: 'multipart', fields, files };
+    const headerEnd = bytes.indexOf('\r\n\r\n', at);
+    const next = bytes.indexOf(delimiter, at);
+    if (headerEnd < 0 || next < 0 || headerEnd > next) return undefined;
+    const headers = bytes.subarray(at, headerEnd).toString('utf8');
+    // The part's content ends with the CRLF that precedes the next delimiter.
+    const content = bytes.subarray(headerEnd + 4, next - 2);
+    const name = /name="([^"]*)"/i.exec(headers)?.[1];
+    const filename = /filename="([^"]*)"/i.exec(headers)?.[1];
+    const contentType = /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim();
+    if (name !== undefined) {
+      if (filename !== undefined)
+        files[name] = { filename, ...(contentType ? { contentType } : {}), bytes: content };
+      else fields[name] = content.toString('utf8');
+    }
+    at = next;
+  }
 }
 
 class FeishuEmulatorServer implements FeishuEmulator {
@@ -494,6 +591,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
   readonly tenantKey = hex(8);
   readonly calls: RecordedCall[] = [];
   readonly messages: SentMessage[] = [];
+  readonly files: EmulatedFile[] = [];
   readonly ws: WsGateway;
   url = '';
 
@@ -609,6 +707,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
       managers: chat.managers ?? [],
       name: chat.name ?? `Emulated chat ${chat.chatId}`,
       botIsMember: chat.botIsMember ?? true,
+      members: chat.members ?? [],
     };
     this.chats.set(full.chatId, full);
     return full;
@@ -706,6 +805,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
     this.calls.length = 0;
     this.messages.length = 0;
     this.storedMessages.clear();
+    this.files.length = 0;
     this.uuidIndex.clear();
     this.failures = [];
     this.latencyMs = 0;
@@ -734,8 +834,13 @@ class FeishuEmulatorServer implements FeishuEmulator {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const query = Object.fromEntries(url.searchParams.entries());
     const headers = this.recordableHeaders(req);
-    const raw = await readBody(req);
-    const parsed = this.parseBody(raw, req.headers['content-type']);
+    const contentType = req.headers['content-type'];
+    const multipart = /^multipart\/form-data;\s*boundary=("?)([^";]+)\1/i.exec(contentType ?? '');
+    const body = await readBody(req, multipart ? MAX_MULTIPART_BYTES : MAX_REQUEST_BYTES);
+    const raw = body.bytes.toString('utf8');
+    const parsed = multipart
+      ? this.parseMultipartBody(body, multipart[2] ?? '')
+      : this.parseBody(raw, contentType);
 
     const result = parsed.ok
       ? this.dispatch(method, url.pathname, query, req.headers.authorization, parsed.value)
@@ -746,7 +851,9 @@ class FeishuEmulatorServer implements FeishuEmulator {
       path: url.pathname,
       query,
       headers,
-      body: redactSecrets(parsed.ok ? parsed.value : raw),
+      body: isMultipart(parsed.value)
+        ? describeMultipart(parsed.value)
+        : redactSecrets(parsed.ok ? parsed.value : raw),
       status: result.status,
       at,
     });
@@ -779,7 +886,10 @@ class FeishuEmulatorServer implements FeishuEmulator {
       const limited = this.checkRateLimits(method, path);
       if (limited) return limited;
       const injected = this.takeFailure(method, path);
-      if (injected) return failure(injected.httpStatus, injected.code, injected.msg, injected.headers);
+      if (injected) {
+        if (injected.afterEffect) route.handle({ method, path, params, query, body });
+        return failure(injected.httpStatus, injected.code, injected.msg, injected.headers);
+      }
       return route.handle({ method, path, params, query, body });
     }
     return failure(404, 404, '404 page not found');
@@ -840,6 +950,21 @@ class FeishuEmulatorServer implements FeishuEmulator {
     entry.remaining -= 1;
     if (entry.remaining <= 0) this.failures.splice(index, 1);
     return entry.error;
+  }
+
+  private parseMultipartBody(
+    body: { bytes: Buffer; size: number },
+    boundary: string,
+  ): { ok: boolean; value: unknown } {
+    const parts = parseMultipart(body.bytes, boundary);
+    // A body the parser cannot split is answered by the route as a missing field, not as bad JSON.
+    return {
+      ok: true,
+      value: {
+        ...(parts ?? { kind: 'multipart', fields: {}, files: {} }),
+        oversized: body.size > body.bytes.length,
+      },
+    };
   }
 
   private parseBody(raw: string, contentType: string | undefined): { ok: boolean; value: unknown } {
@@ -914,6 +1039,8 @@ class FeishuEmulatorServer implements FeishuEmulator {
       route('POST', '/im/v1/messages/:message_id/reply', true, (ctx) => this.replyMessage(ctx)),
       route('PATCH', '/im/v1/messages/:message_id', true, (ctx) => this.patchMessage(ctx)),
       route('GET', '/im/v1/chats/:chat_id', true, (ctx) => this.getChat(ctx)),
+      route('GET', '/im/v1/chats/:chat_id/members', true, (ctx) => this.listChatMembers(ctx)),
+      route('POST', '/im/v1/files', true, (ctx) => this.uploadFile(ctx)),
       // Outside /open-apis, unauthenticated: the credentials are in the body.
       {
         method: 'POST',
@@ -1012,7 +1139,7 @@ class FeishuEmulatorServer implements FeishuEmulator {
     const page = this.paginate(
       `view_records:${doc.token}`,
       newestFirst,
-      pageSize,
+      Math.min(pageSize, doc.pageSizeCap ?? pageSize),
       ctx.query.page_token,
       (last) => `${epochOf(last.last_view_time)}--7${digits(18)}`,
     );
@@ -1045,7 +1172,8 @@ class FeishuEmulatorServer implements FeishuEmulator {
     const newestFirst = [...doc.likes].sort(
       (a, b) => epochOf(b.last_liked_time) - epochOf(a.last_liked_time),
     );
-    const page = this.paginate(`likes:${doc.token}`, newestFirst, pageSize, ctx.query.page_token, () =>
+    const served = Math.min(pageSize, doc.pageSizeCap ?? pageSize);
+    const page = this.paginate(`likes:${doc.token}`, newestFirst, served, ctx.query.page_token, () =>
       randomBytes(150).toString('base64url'),
     );
     if (!page.ok) return invalid();
@@ -1363,12 +1491,17 @@ class FeishuEmulatorServer implements FeishuEmulator {
       managers: [],
       name: '',
       botIsMember: true,
+      members: [],
     };
     const basics = {
       avatar: `https://s1-imfile.feishucdn.com/static-resource/v1/${hex(16)}~?image_size=100x100`,
       name: chat.name,
       i18n_names: { zh_cn: chat.name, en_us: chat.name, ja_jp: '' },
-      user_count: String(1 + chat.managers.length + (chat.ownerId ? 1 : 0)),
+      user_count: String(
+        chat.members.length > 0
+          ? chat.members.filter((m) => !m.bot).length
+          : 1 + chat.managers.length + (chat.ownerId ? 1 : 0),
+      ),
       chat_status: 'normal',
     };
     if (!chat.botIsMember) return success(basics);
@@ -1398,8 +1531,73 @@ class FeishuEmulatorServer implements FeishuEmulator {
       moderation_permission: 'all_members',
       external: false,
       tenant_key: this.tenantKey,
-      bot_count: '1',
+      bot_count: String(Math.max(1, chat.members.filter((m) => m.bot).length)),
     });
+  }
+
+  /**
+   * Members as `member_id_type` ids (default open_id), paged over everyone in the chat with its bots then left out
+   * of each page, so a page may be short, as the doc warns. `member_total` counts the people listed.
+   * https://open.feishu.cn/document/server-docs/group/chat-member/get
+   */
+  private listChatMembers(ctx: RouteContext): RouteResult {
+    const chatId = ctx.params.chat_id ?? '';
+    if (!chatId.startsWith('oc_'))
+      return failure(400, 232006, 'Your request specifies a chat_id which is invalid.');
+    const idType = ctx.query.member_id_type ?? 'open_id';
+    if (!USER_ID_TYPES.has(idType)) return fieldValidationFailed('member_id_type');
+    const pageSize =
+      ctx.query.page_size === undefined ? MEMBERS_DEFAULT_PAGE : parseCount(ctx.query.page_size);
+    if (pageSize === undefined || pageSize < 1 || pageSize > MEMBERS_MAX_PAGE)
+      return fieldValidationFailed('page_size');
+    const chat = this.chats.get(chatId);
+    // The caller must be in the chat. (Code as Feishu's IM tables give it: 232011 operator not in the chat.)
+    if (chat && !chat.botIsMember) return failure(400, 232011, 'Operator can NOT be out of the chat.');
+    const everyone = chat?.members ?? [];
+    const served = Math.min(pageSize, chat?.pageSizeCap ?? pageSize);
+    const page = this.paginate(`members:${chatId}`, everyone, served, ctx.query.page_token, () =>
+      lowerAlnum(24),
+    );
+    if (!page.ok) return fieldValidationFailed('page_token');
+    const items = page.items
+      .filter((m) => !m.bot)
+      .map((m) => ({
+        member_id_type: idType,
+        member_id: idOfType(m.openId, idType),
+        name: m.name ?? '',
+        tenant_key: this.tenantKey,
+      }));
+    return success({
+      ...this.pageBody(items, page),
+      member_total: everyone.filter((m) => !m.bot).length,
+    });
+  }
+
+  /**
+   * Multipart: `file_type`, `file_name` and a `file` part with a filename; at most 30 MB, never empty. Answers the
+   * `file_key` a file message sends.
+   * https://open.feishu.cn/document/server-docs/im-v1/file/create
+   */
+  private uploadFile(ctx: RouteContext): RouteResult {
+    const invalid = () => failure(400, 234001, 'Invalid request param.');
+    if (!isMultipart(ctx.body)) return invalid();
+    const { fields, files, oversized } = ctx.body;
+    const fileType = fields.file_type;
+    if (!fileType || !FILE_TYPES.has(fileType)) return fieldValidationFailed('file_type');
+    if (!fields.file_name) return fieldValidationFailed('file_name');
+    const file = files.file;
+    if (!file) return fieldValidationFailed('file');
+    if (oversized || file.bytes.length > FILE_MAX_BYTES || file.bytes.length === 0) return invalid();
+    const fileKey = `file_v3_${hex(4)}_${hex(16)}`;
+    this.files.push({
+      fileKey,
+      fileType,
+      fileName: fields.file_name,
+      partFilename: file.filename,
+      ...(file.contentType ? { contentType: file.contentType } : {}),
+      bytes: Buffer.from(file.bytes),
+    });
+    return success({ file_key: fileKey });
   }
 
   /** https://open.feishu.cn/document/server-docs/im-v1/message-card/patch */
@@ -1464,12 +1662,14 @@ class FeishuEmulatorServer implements FeishuEmulator {
   }
 
   /**
-   * Only `text` and `interactive` (Card JSON 2.0) are emulated; this bot sends nothing else.
+   * `text`, `interactive` (Card JSON 2.0), `post` (one body per language) and `file` (an uploaded `file_key`) are
+   * emulated; this bot sends nothing else. Cards and posts may be 30 KB, text 150 KB.
    * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/im-v1/message/create_json
    */
   private validateContent(msgType: string, content: string): RouteResult | { parsed: unknown } {
-    if (msgType !== 'interactive' && msgType !== 'text') return failure(400, 230001, MSG_INVALID_PARAM);
-    const limit = msgType === 'interactive' ? CARD_MAX_BYTES : TEXT_MAX_BYTES;
+    if (!['interactive', 'text', 'post', 'file'].includes(msgType))
+      return failure(400, 230001, MSG_INVALID_PARAM);
+    const limit = msgType === 'text' ? TEXT_MAX_BYTES : CARD_MAX_BYTES;
     if (Buffer.byteLength(content, 'utf8') > limit) return failure(400, 230025, MSG_TOO_LONG);
     let parsed: unknown;
     try {
@@ -1484,6 +1684,11 @@ class FeishuEmulatorServer implements FeishuEmulator {
         ? { parsed }
         : failure(400, 230001, MSG_INVALID_PARAM);
     }
+    if (msgType === 'file') {
+      const known = isRecord(parsed) && this.files.some((f) => f.fileKey === parsed.file_key);
+      return known ? { parsed } : failure(400, 230001, MSG_INVALID_PARAM);
+    }
+    if (msgType === 'post') return isPost(parsed) ? { parsed } : failure(400, 230001, MSG_INVALID_PARAM);
     const problem = describeCardProblem(parsed);
     return problem ? failure(400, 230099, `${MSG_CARD_FAILED} ${problem}`) : { parsed };
   }
@@ -1508,6 +1713,26 @@ class FeishuEmulatorServer implements FeishuEmulator {
   private docUrl(doc: EmulatedDoc): string {
     return doc.url ?? `https://emulator.feishu.cn/${URL_SEGMENT[doc.type]}/${doc.token}`;
   }
+}
+
+/** A post: at least one language, each with at least one node, every node with a `tag`. An empty post is refused. */
+function isPost(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const bodies = Object.values(value);
+  return (
+    bodies.length > 0 &&
+    bodies.every(
+      (body) =>
+        isRecord(body) &&
+        Array.isArray(body.content) &&
+        body.content.some((paragraph) => Array.isArray(paragraph) && paragraph.length > 0) &&
+        body.content.every(
+          (paragraph) =>
+            Array.isArray(paragraph) &&
+            paragraph.every((node) => isRecord(node) && typeof node.tag === 'string'),
+        ),
+    )
+  );
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import type {
+  BotMenuEvent,
   CardActionEvent,
   EventEnvelope,
   MessageMention,
@@ -374,6 +375,46 @@ export function cardActionEvent(opts: CardActionOptions): EventEnvelope<CardActi
       },
       host: 'im_message',
       context: { open_message_id: opts.openMessageId, open_chat_id: opts.openChatId },
+    },
+  };
+}
+
+export interface MenuEventOptions {
+  /** The push-event key the console has for the menu item (1–30 characters). */
+  eventKey: string;
+  operatorOpenId: string;
+  operatorName?: string;
+  eventId?: string;
+  verificationToken?: string;
+  appId?: string;
+  tenantKey?: string;
+}
+
+/**
+ * A v2 `application.bot.menu_v6` envelope: a click on a bot menu item whose action is "push event", in the private
+ * chat with the bot (menus exist only there). The event names the person and the key, not the chat. `timestamp` is
+ * a string in the docs (a number in the SDK's types); `operator_name` needs a scope of its own and may be absent.
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/bot/events/menu
+ */
+export function menuEvent(opts: MenuEventOptions): EventEnvelope<BotMenuEvent> {
+  const now = Date.now();
+  return {
+    schema: '2.0',
+    header: {
+      event_id: opts.eventId ?? hex(16),
+      event_type: 'application.bot.menu_v6',
+      create_time: String(now),
+      token: opts.verificationToken ?? DEFAULT_VERIFICATION_TOKEN,
+      app_id: opts.appId ?? `cli_${hex(8)}`,
+      tenant_key: opts.tenantKey ?? DEFAULT_TENANT_KEY,
+    },
+    event: {
+      operator: {
+        ...(opts.operatorName !== undefined ? { operator_name: opts.operatorName } : {}),
+        operator_id: { union_id: `on_${hex(16)}`, user_id: hex(4), open_id: opts.operatorOpenId },
+      },
+      event_key: opts.eventKey,
+      timestamp: String(now),
     },
   };
 }

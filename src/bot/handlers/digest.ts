@@ -6,13 +6,17 @@ import {
   buildSubscriptionsCard,
   type Card,
   type DigestPermissionCardInput,
+  describeCadence,
+  digestName,
   escapeMarkdown,
+  ordinalDay,
+  weekdayName,
 } from '../../../cards/index.js';
 import type { ChatDirectory } from '../../data/chats.js';
 import type { DocumentService } from '../../data/documents.js';
 import type { TenantData } from '../../data/tenant-data.js';
 import type { DigestSettings } from '../../digest/runner.js';
-import { addDays, formatDigestTime, localDate, nextDigestAt } from '../../digest/schedule.js';
+import { addDays, cadenceOf, formatDigestTime, localDate, nextDigestAt } from '../../digest/schedule.js';
 import {
   addItem,
   MAX_DIGEST_ITEMS,
@@ -21,9 +25,16 @@ import {
   removeItem,
   removeItemByKey,
   type SubscriptionStore,
+  setCadence,
   setTime,
 } from '../../digest/subscriptions.js';
-import { type ChatSubscription, type DigestItem, itemKey } from '../../digest/types.js';
+import {
+  type ChatSubscription,
+  type DigestCadence,
+  type DigestItem,
+  type DigestTime,
+  itemKey,
+} from '../../digest/types.js';
 import { isMissingScope } from '../../feishu/codes.js';
 import type { ChatInfo } from '../../feishu/types.js';
 import { presentOrRetry } from '../../present/present-error.js';
@@ -50,7 +61,7 @@ type Notice = NonNullable<Parameters<typeof buildSubscriptionsCard>[0]['notice']
  * follows the `stats` rule (anyone in the chat, as long as the bot can read the document's statistics: checked
  * now, so a missing grant is explained today rather than failing silently at 10:30 tomorrow); tenant-wide items
  * need a bot admin, as the `workplace` and `app` commands do, to add and to remove. Turning the digest off,
- * moving its time or removing its last item undoes someone's set-up: see `decideSchedule`.
+ * moving its time, changing its cadence or removing its last item undoes someone's set-up: see `decideSchedule`.
  */
 export async function runDigestCommand(
   ctx: MessageContext,
@@ -67,47 +78,119 @@ export async function runDigestCommand(
     case 'time': {
       const time = { hour: action.hour, minute: action.minute };
       const now = deps.now();
-      const denied = await updateUnderScheduleRule<DigestPermissionCardInput | undefined>(
-        ctx.chatId,
-        standingOf(ctx, deps),
-        ctx.log,
-        deps,
-        (current, mayChange) => {
-          const decision = mayChange();
-          if (!decision.allowed) return { next: current, result: deniedInput('time', decision, current) };
-          return { next: setTime(current, ctx.chatId, time, now, ctx.senderOpenId), result: undefined };
-        },
-      );
-      if (denied) return ctx.reply(refuse(ctx, denied));
+      const outcome = await updateUnderScheduleRule<
+        { denied: DigestPermissionCardInput } | { cadence: DigestCadence | undefined }
+      >(ctx.chatId, standingOf(ctx, deps), ctx.log, deps, (current, mayChange) => {
+        const decision = mayChange();
+        if (!decision.allowed)
+          return { next: current, result: { denied: deniedInput('time', decision, current) } };
+        const next = setTime(current, ctx.chatId, time, now, ctx.senderOpenId);
+        return { next, result: { cadence: next.cadence } };
+      });
+      if ('denied' in outcome) return ctx.reply(refuse(ctx, outcome.denied));
+      const cadence = outcome.cadence?.kind === 'daily' ? undefined : outcome.cadence;
+      const name = digestName(cadence?.kind);
       const at = `${formatDigestTime(time)} (${deps.digest.timeZone})`;
+      // A daily digest says only the time, as it always did; the others say the day too.
+      const when =
+        cadence === undefined ? { zh: ` ${at} `, en: `at ${at}` } : scheduleWords(cadence, time, deps);
       return ctx.reply(
         await buildSubscriptionsReply(ctx.chatId, deps, {
           kind: 'success',
-          text: { zh: `每日数据将在 ${at} 发送。`, en: `The daily digest will be sent at ${at}.` },
+          text: { zh: `${name.zh}将在${when.zh}发送。`, en: `The ${name.en} will be sent ${when.en}.` },
         }),
       );
     }
+    case 'cadence':
+      return ctx.reply(await changeCadence(ctx, action.cadence, deps));
     case 'off': {
       const outcome = await updateUnderScheduleRule<
-        { denied: DigestPermissionCardInput } | { items: number }
+        { denied: DigestPermissionCardInput } | { items: number; cadence: DigestCadence | undefined }
       >(ctx.chatId, standingOf(ctx, deps), ctx.log, deps, (current, mayChange) => {
         const decision = mayChange();
         if (!decision.allowed)
           return { next: current, result: { denied: deniedInput('off', decision, current) } };
-        return { next: null, result: { items: current?.items.length ?? 0 } };
+        return { next: null, result: { items: current?.items.length ?? 0, cadence: current?.cadence } };
       });
       if ('denied' in outcome) return ctx.reply(refuse(ctx, outcome.denied));
       ctx.log.info({ items: outcome.items }, 'digest turned off');
+      const name = digestName(outcome.cadence?.kind);
       return ctx.reply(
         await buildSubscriptionsReply(ctx.chatId, deps, {
           kind: 'info',
           text: {
-            zh: '已关闭本群的每日数据。发送 `digest add <文档链接>` 可重新订阅。',
-            en: "This chat's daily digest is off. Send `digest add <document link>` to start again.",
+            zh: `已关闭本群的${name.zh}。发送 \`digest add <文档链接>\` 可重新订阅。`,
+            en: `This chat's ${name.en} is off. Send \`digest add <document link>\` to start again.`,
           },
         }),
       );
     }
+  }
+}
+
+/**
+ * `digest daily | weekly [day] | monthly [day]`: the same rule as `digest time` (whoever set the digest up, the
+ * group's owner and managers, bot admins), decided on the subscription as it is under the lock. The time stays;
+ * the schedule restarts from now, so the new cadence starts at its next occurrence.
+ */
+async function changeCadence(ctx: MessageContext, cadence: DigestCadence, deps: DigestDeps): Promise<Card> {
+  const now = deps.now();
+  const outcome = await updateUnderScheduleRule<
+    { denied: DigestPermissionCardInput } | { changed: boolean; time: DigestTime | undefined }
+  >(ctx.chatId, standingOf(ctx, deps), ctx.log, deps, (current, mayChange) => {
+    const decision = mayChange();
+    if (!decision.allowed)
+      return { next: current, result: { denied: deniedInput('cadence', decision, current) } };
+    const next = setCadence(current, ctx.chatId, cadence, now, ctx.senderOpenId);
+    return { next, result: { changed: next !== current, time: next.time } };
+  });
+  if ('denied' in outcome) return refuse(ctx, outcome.denied);
+  ctx.log.info({ cadence: cadence.kind, changed: outcome.changed }, 'digest cadence');
+  const when = scheduleWords(cadence, outcome.time ?? deps.digest.time, deps);
+  const name = digestName(cadence.kind);
+  const what: { zh: string; en: string } =
+    cadence.kind === 'weekly'
+      ? { zh: '，显示近 7 天的新增', en: ', with what each item gained in the last 7 days' }
+      : cadence.kind === 'monthly'
+        ? { zh: '，显示与上月同一天相比的新增', en: ', with the change since the same day last month' }
+        : { zh: '', en: '' };
+  return buildSubscriptionsReply(
+    ctx.chatId,
+    deps,
+    outcome.changed
+      ? {
+          kind: 'success',
+          text: {
+            zh: `本会话改为${name.zh}：${when.zh}发送${what.zh}。`,
+            en: `This chat now gets a ${name.en}: ${when.en}${what.en}.`,
+          },
+        }
+      : {
+          kind: 'info',
+          text: {
+            zh: `本会话已经是${name.zh}：${when.zh}发送。`,
+            en: `This chat already gets a ${name.en}: ${when.en}.`,
+          },
+        },
+  );
+}
+
+/** "on Mondays at 10:30 (Asia/Shanghai)" / 每周一 10:30（Asia/Shanghai）: when the digest goes out, in a sentence. */
+function scheduleWords(
+  cadence: DigestCadence,
+  time: DigestTime,
+  deps: Pick<DigestDeps, 'digest'>,
+): { zh: string; en: string } {
+  const at = formatDigestTime(time);
+  const zone = deps.digest.timeZone;
+  const zh = `${describeCadence(cadence, at).zh}（${zone}）`;
+  switch (cadence.kind) {
+    case 'weekly':
+      return { zh, en: `on ${weekdayName(cadence.weekday).en}s at ${at} (${zone})` };
+    case 'monthly':
+      return { zh, en: `on the ${ordinalDay(cadence.day)} of every month at ${at} (${zone})` };
+    case 'daily':
+      return { zh, en: `every day at ${at} (${zone})` };
   }
 }
 
@@ -121,7 +204,7 @@ async function removeAt(ctx: MessageContext, index: number, deps: DigestDeps): P
   const standing = standingOf(ctx, deps);
   const now = deps.now();
   type Outcome =
-    | { removed: DigestItem; again?: true }
+    | { removed: DigestItem; again?: true; cadence?: DigestCadence['kind'] }
     | { kept: DigestItem }
     | { denied: DigestPermissionCardInput }
     | { missing: number };
@@ -133,7 +216,8 @@ async function removeAt(ctx: MessageContext, index: number, deps: DigestDeps): P
     (current, mayChange) => {
       if (!current) return { next: current, result: { missing: 0 } };
       const earlier = removedBy(current, ctx.messageId, now);
-      if (earlier) return { next: current, result: { removed: earlier, again: true } };
+      const cadence = current.cadence?.kind;
+      if (earlier) return { next: current, result: { removed: earlier, again: true, cadence } };
       const target = current.items[index - 1];
       if (!target) return { next: current, result: { missing: current.items.length } };
       if (isTenantItem(target) && !standing.admin) return { next: current, result: { kept: target } };
@@ -144,7 +228,7 @@ async function removeAt(ctx: MessageContext, index: number, deps: DigestDeps): P
         }
       }
       const { sub } = removeItem(current, index);
-      return { next: recordRemoval(sub, ctx.messageId, target, now), result: { removed: target } };
+      return { next: recordRemoval(sub, ctx.messageId, target, now), result: { removed: target, cadence } };
     },
   );
   if ('kept' in outcome) {
@@ -157,7 +241,7 @@ async function removeAt(ctx: MessageContext, index: number, deps: DigestDeps): P
   }
   const notice: Notice =
     'removed' in outcome
-      ? { kind: 'success', text: removedText(outcome.removed) }
+      ? { kind: 'success', text: removedText(outcome.removed, outcome.cadence) }
       : {
           kind: 'warning',
           text: {
@@ -187,13 +271,13 @@ async function addTarget(ctx: MessageContext, target: DigestTarget, deps: Digest
   }
   let outcome: 'added' | 'duplicate' | 'full' = 'added';
   const now = deps.now();
-  await deps.subscriptions.update(ctx.chatId, (current) => {
+  const after = await deps.subscriptions.update(ctx.chatId, (current) => {
     const result = addItem(current, ctx.chatId, item, now, ctx.senderOpenId);
     outcome = result.outcome;
     return result.sub;
   });
   ctx.log.info({ item: itemKey(item), outcome }, 'digest add');
-  return buildSubscriptionsReply(ctx.chatId, deps, addedNotice(outcome, item));
+  return buildSubscriptionsReply(ctx.chatId, deps, addedNotice(outcome, item, after?.cadence?.kind));
 }
 
 /** Workplace and app items describe the whole tenant: added and removed by bot admins only. */
@@ -319,7 +403,7 @@ async function updateUnderScheduleRule<T>(
 
 /** What the refusal card says, naming whoever set up the digest as it was when the decision was made. */
 function deniedInput(
-  change: 'off' | 'time' | 'remove_last',
+  change: 'off' | 'time' | 'cadence' | 'remove_last',
   decision: Refusal,
   sub: ChatSubscription | null,
 ): DigestPermissionCardInput {
@@ -328,6 +412,7 @@ function deniedInput(
     reason: decision.reason,
     ...(decision.reason === 'missing_scope' ? { scope: decision.scope } : {}),
     ...(sub?.subscriber ? { subscriber: sub.subscriber } : {}),
+    ...(sub?.cadence ? { cadence: sub.cadence.kind } : {}),
   };
 }
 
@@ -389,6 +474,7 @@ export async function buildSubscriptionsReply(
     })),
     time: sub?.time ?? deps.digest.time,
     timeIsDefault: !sub?.time,
+    ...(sub?.cadence ? { cadence: cadenceOf(sub) } : {}),
     timeZone: deps.digest.timeZone,
     ...(next !== null ? { nextDigestAt: next } : {}),
     ...(sub?.paused ? { paused: true } : {}),
@@ -410,7 +496,10 @@ export async function removeFromDigest(
   log: Logger,
   deps: DigestDeps,
 ): Promise<{ card: Card } | { denied: DigestItem } | { refused: Refusal }> {
-  type Outcome = { removed?: DigestItem } | { denied: DigestItem } | { refused: Refusal };
+  type Outcome =
+    | { removed?: DigestItem; cadence?: DigestCadence['kind'] }
+    | { denied: DigestItem }
+    | { refused: Refusal };
   const standing: Standing = { who: operator, admin: deps.access.isAdmin(operator) };
   const outcome = await updateUnderScheduleRule<Outcome>(
     chatId,
@@ -427,7 +516,7 @@ export async function removeFromDigest(
         if (!decision.allowed) return { next: current, result: { refused: decision } };
       }
       const { sub, removed } = removeItemByKey(current, key);
-      return { next: sub, result: removed ? { removed } : {} };
+      return { next: sub, result: removed ? { removed, cadence: current.cadence?.kind } : {} };
     },
   );
   if ('denied' in outcome || 'refused' in outcome) return outcome;
@@ -436,24 +525,33 @@ export async function removeFromDigest(
       chatId,
       deps,
       outcome.removed
-        ? { kind: 'success', text: removedText(outcome.removed) }
+        ? { kind: 'success', text: removedText(outcome.removed, outcome.cadence) }
         : { kind: 'info', text: { zh: '该项已不在订阅中。', en: 'That item is no longer in the digest.' } },
     ),
   };
 }
 
-function addedNotice(outcome: 'added' | 'duplicate' | 'full', item: DigestItem): Notice {
+/** `cadence` names the digest as the chat has it ("weekly digest"); absent means daily. */
+function addedNotice(
+  outcome: 'added' | 'duplicate' | 'full',
+  item: DigestItem,
+  cadence?: DigestCadence['kind'],
+): Notice {
   const name = describeItem(item);
+  const digest = digestName(cadence);
   switch (outcome) {
     case 'added':
       return {
         kind: 'success',
-        text: { zh: `已将 ${name.zh} 加入每日数据。`, en: `Added ${name.en} to this chat's daily digest.` },
+        text: {
+          zh: `已将 ${name.zh} 加入${digest.zh}。`,
+          en: `Added ${name.en} to this chat's ${digest.en}.`,
+        },
       };
     case 'duplicate':
       return {
         kind: 'info',
-        text: { zh: `${name.zh} 已在每日数据中。`, en: `${name.en} is already in the daily digest.` },
+        text: { zh: `${name.zh} 已在${digest.zh}中。`, en: `${name.en} is already in the ${digest.en}.` },
       };
     case 'full':
       return {
@@ -466,9 +564,10 @@ function addedNotice(outcome: 'added' | 'duplicate' | 'full', item: DigestItem):
   }
 }
 
-function removedText(item: DigestItem): Bilingual {
+function removedText(item: DigestItem, cadence?: DigestCadence['kind']): Bilingual {
   const name = describeItem(item);
-  return { zh: `已从每日数据中移除 ${name.zh}。`, en: `Removed ${name.en} from the daily digest.` };
+  const digest = digestName(cadence);
+  return { zh: `已从${digest.zh}中移除 ${name.zh}。`, en: `Removed ${name.en} from the ${digest.en}.` };
 }
 
 function describeItem(item: DigestItem): Bilingual {
