@@ -120,14 +120,33 @@ describe('periodKey', () => {
   });
 
   it('sentInPeriod: a digest sent any day of the week or month covers it, and a bad stored date only itself', () => {
-    expect(sentInPeriod('weekly', '2026-11-16', '2026-11-20')).toBe(true);
-    expect(sentInPeriod('weekly', '2026-11-15', '2026-11-16')).toBe(false);
-    expect(sentInPeriod('monthly', '2026-12-01', '2026-12-28')).toBe(true);
-    expect(sentInPeriod('monthly', '2026-11-30', '2026-12-01')).toBe(false);
-    expect(sentInPeriod('daily', '2026-11-16', '2026-11-17')).toBe(false);
+    expect(sentInPeriod('weekly', sent('2026-11-16'), '2026-11-20')).toBe(true);
+    expect(sentInPeriod('weekly', sent('2026-11-15'), '2026-11-16')).toBe(false);
+    expect(sentInPeriod('monthly', sent('2026-12-01'), '2026-12-28')).toBe(true);
+    expect(sentInPeriod('monthly', sent('2026-11-30'), '2026-12-01')).toBe(false);
+    expect(sentInPeriod('daily', sent('2026-11-16'), '2026-11-17')).toBe(false);
     expect(sentInPeriod('weekly', undefined, '2026-11-16')).toBe(false);
-    expect(sentInPeriod('weekly', 'not a date', '2026-11-16')).toBe(false);
-    expect(sentInPeriod('daily', 'not a date', 'not a date')).toBe(true);
+    expect(sentInPeriod('weekly', sent('not a date'), '2026-11-16')).toBe(false);
+    expect(sentInPeriod('daily', sent('not a date'), 'not a date')).toBe(true);
+  });
+
+  it('sentInPeriod: a digest sent under another cadence does not cover the new cadence’s first period', () => {
+    // Daily on Tuesday 12-01, then `digest weekly fri`: Friday's weekly digest is due.
+    const daily = { lastSentDate: '2026-12-01', lastSentPeriod: '2026-12-01' };
+    expect(sentInPeriod('weekly', daily, '2026-12-04')).toBe(false);
+    expect(sentInPeriod('monthly', daily, '2026-12-15')).toBe(false);
+    // Never two on one day, whatever the cadence.
+    expect(sentInPeriod('weekly', daily, '2026-12-01')).toBe(true);
+    // Weekly on Monday, moved to Friday the same week: still once that week.
+    const weekly = { lastSentDate: '2026-11-30', lastSentPeriod: 'week-2026-11-30' };
+    expect(sentInPeriod('weekly', weekly, '2026-12-04')).toBe(true);
+    expect(sentInPeriod('weekly', weekly, '2026-12-07')).toBe(false);
+  });
+
+  it('dueDate: switching a daily digest to weekly on a Tuesday sends on that Friday, not a week later', () => {
+    const friday = subscription({ cadence: { kind: 'weekly', weekday: 5 } });
+    const state: DeliveryState = { lastSentDate: '2026-12-01', lastSentPeriod: '2026-12-01' };
+    expect(dueDate(friday, state, shanghai('2026-12-04', '10:31'), SHANGHAI)).toBe('2026-12-04');
   });
 });
 

@@ -243,5 +243,5 @@ describe('weekly and monthly digests across replicas', () => {
     expect(digestSends()).toHaveLength(WEEKLY.length * 3 + MONTHLY.length * 2);
     const perReplica = replicas.map((r) => r.logs.filter((l) => l.msg === 'digest sent').length);
     figure(`digests sent per replica after the restart: ${perReplica.join(' / ')}`);
-  }, 240_000);
+  }, 480_000);
 });

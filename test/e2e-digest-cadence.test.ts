@@ -177,7 +177,7 @@ describe('cadence commands', () => {
       await bot.close();
       await db.cleanup();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('one weekly digest per chat per week', () => {
@@ -503,5 +503,5 @@ describe('a subscription stored before cadences', () => {
       await store.close();
       await db.cleanup();
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ const STRANGER = 'ou_exportstranger0000000000000002';
 const DOC = 'doxcnExportE2eAbCdEfGhIjKlMn';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC}`;
 const OFF = 'doxcnExportRecordsOffAbCdEfG';
+const NOBODY = 'doxcnExportNoViewersAbCdEfGh';
 
 // Names a spreadsheet would run as a formula, and one that needs quoting.
 const SPECIAL_NAMES: Readonly<Record<number, string>> = { 3: '=HYPERLINK("x")', 4: 'Lee, "Kit"' };
@@ -23,6 +24,7 @@ const likes = makeLikes(7, { desensitized: [2] });
 const { emulator, bot } = useE2e({
   docs: [
     { token: DOC, type: 'docx', title: 'Q4 / plan: draft', ownerId: OWNER, viewers, likes },
+    { token: NOBODY, type: 'docx', ownerId: OWNER, viewers: [] },
     {
       token: OFF,
       type: 'docx',
@@ -138,6 +140,17 @@ describe('export viewers <link>', () => {
     expect(cardText(groupReplies[0]?.content)).not.toContain(viewers[0]?.viewer_id);
     // Nothing but that notice went to the group.
     expect(sent.filter((m) => m.receiveIdType !== 'open_id' && m.kind !== 'reply')).toEqual([]);
+  });
+
+  it('in a group says privately, too, that there is nothing to export', async () => {
+    const sent = await ask(`export viewers https://acme.feishu.cn/docx/${NOBODY}`, OWNER, { group: true });
+    const privately = sent.filter((m) => m.receiveIdType === 'open_id');
+    expect(privately).toHaveLength(1);
+    expect(privately[0]?.targetId).toBe(OWNER);
+    const groupReplies = sent.filter((m) => m.kind === 'reply');
+    expect(groupReplies).toHaveLength(1);
+    expect(cardText(groupReplies[0]?.content)).toMatch(/privately|私聊/);
+    expect(emulator.files).toHaveLength(0);
   });
 
   it('denies a stranger before any list call, and uploads nothing', async () => {

@@ -263,6 +263,7 @@ describe('Remind them', () => {
     const sent = await askInGroup(`unread https://acme.feishu.cn/docx/${token}`, OWNER);
     const card = sent.find((m) => m.receiveIdType === 'open_id');
     const before = emulator.messages.length;
+    const viewerCalls = emulator.callsTo('GET', `/drive/v1/files/${token}/view_records`).length;
     const answer = await bot.click(
       cardActionEvent({
         operatorOpenId: outsiderOwner,
@@ -275,5 +276,7 @@ describe('Remind them', () => {
     expect(answer.body.toast?.type).toBe('error');
     expect(answer.body.toast?.content).toMatch(/members of that group/);
     expect(emulator.messages.length).toBe(before);
+    // Refused on the member list alone: no visitor was read for the click.
+    expect(emulator.callsTo('GET', `/drive/v1/files/${token}/view_records`)).toHaveLength(viewerCalls);
   });
 });

@@ -4,6 +4,8 @@ import type { FeishuClient } from '../feishu/client.js';
 export const MAX_CHAT_MEMBERS = 2_000;
 /** The members API's largest page. https://open.feishu.cn/document/server-docs/group/chat-member/get */
 const MEMBERS_PAGE_SIZE = 100;
+/** Pages past what the member bound needs before a walk is cut off anyway (pages smaller than asked for). */
+const EXTRA_PAGES = 5;
 
 export interface ChatMembersWalk {
   /** open_ids in Feishu's order, each once. People only: Feishu never lists bots, this one included. */
@@ -46,6 +48,9 @@ export async function walkChatMembers(
       return { openIds: openIds.slice(0, maxMembers), more: more || openIds.length > maxMembers, pages };
     }
     if (!more) return { openIds, more: false, pages };
+    // Pages of members already seen (or none) with ever new tokens would never reach the bound: pages do.
+    if (pages >= Math.ceil(maxMembers / MEMBERS_PAGE_SIZE) + EXTRA_PAGES)
+      return { openIds, more: true, pages };
     pageToken = next;
   }
 }

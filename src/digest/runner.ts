@@ -220,7 +220,7 @@ export class DigestRunner {
       subscriptions.get(job.chatId),
       subscriptions.getState(job.chatId),
     ]);
-    if (sentInPeriod(kind, state?.lastSentDate, job.date)) return this.count('already_sent');
+    if (sentInPeriod(kind, state, job.date)) return this.count('already_sent');
     if (!sub || sub.paused || sub.items.length === 0) return this.count('skipped');
 
     // A daily digest draws the last 7 days; a weekly one too, and a monthly one the days since the same day
@@ -288,6 +288,7 @@ export class DigestRunner {
     }
     await subscriptions.setState(job.chatId, {
       lastSentDate: job.date,
+      lastSentPeriod: period,
       lastSentAt: this.deps.now(),
       reported,
     });

@@ -121,12 +121,21 @@ export function periodKindOf(key: string): PeriodKind {
 }
 
 /**
- * Whether a digest sent on `sentDate` (DeliveryState.lastSentDate) already covers the period `date` is in.
- * Never throws: a stored date that does not parse only matches itself, as before periods existed.
+ * Whether the last digest sent (DeliveryState) already covers the period `date` is in. Never two on one day. Past
+ * that, the period the last digest was sent *for* (`lastSentPeriod`) must be this one: a digest sent under another
+ * cadence (daily on Tuesday, then `digest weekly fri`) does not count for the new cadence's first period. A state
+ * recorded before periods were stored falls back to the date's own period. Never throws: a stored date that does
+ * not parse only matches itself.
  */
-export function sentInPeriod(kind: PeriodKind, sentDate: string | undefined, date: string): boolean {
+export function sentInPeriod(
+  kind: PeriodKind,
+  state: Pick<DeliveryState, 'lastSentDate' | 'lastSentPeriod'> | undefined,
+  date: string,
+): boolean {
+  const sentDate = state?.lastSentDate;
   if (sentDate === undefined) return false;
   if (sentDate === date) return true;
+  if (state?.lastSentPeriod !== undefined) return state.lastSentPeriod === periodKey(kind, date);
   if (!isCalendarDate(sentDate)) return false;
   return periodKey(kind, sentDate) === periodKey(kind, date);
 }
@@ -185,7 +194,7 @@ export function dueDate(
   const cadence = cadenceOf(sub);
   const today = localDate(now, defaults.timeZone);
   if (!isDigestDay(cadence, today)) return null;
-  if (sentInPeriod(cadence.kind, state?.lastSentDate, today)) return null;
+  if (sentInPeriod(cadence.kind, state, today)) return null;
   const at = scheduledAt(today, sub.time ?? defaults.time, defaults.timeZone);
   return now >= at && at >= sub.since ? today : null;
 }
@@ -229,7 +238,7 @@ export function nextDigestAt(
   const sinceDate = localDate(sub.since, defaults.timeZone);
   let date = sinceDate > today ? sinceDate : today;
   for (let i = 0; i < NEXT_DIGEST_SEARCH_DAYS; i++, date = addDays(date, 1)) {
-    if (!isDigestDay(cadence, date) || sentInPeriod(cadence.kind, state?.lastSentDate, date)) continue;
+    if (!isDigestDay(cadence, date) || sentInPeriod(cadence.kind, state, date)) continue;
     const at = scheduledAt(date, time, defaults.timeZone);
     if (at >= sub.since) return at;
   }

@@ -352,9 +352,10 @@ function isFigures(value: unknown): value is DigestFigures {
 
 export function isDeliveryState(value: unknown): value is DeliveryState {
   if (!isObject(value)) return false;
-  const { lastSentDate, lastSentAt, reported } = value;
+  const { lastSentDate, lastSentPeriod, lastSentAt, reported } = value;
   return (
     (lastSentDate === undefined || typeof lastSentDate === 'string') &&
+    (lastSentPeriod === undefined || typeof lastSentPeriod === 'string') &&
     (lastSentAt === undefined || isNumber(lastSentAt)) &&
     (reported === undefined || (isObject(reported) && Object.values(reported).every(isFigures)))
   );

@@ -66,12 +66,10 @@ export interface RemovalRecord {
 
 /** What the bot last delivered to a chat: written by the digest job only, never by commands. */
 export interface DeliveryState {
-  /**
-   * Local date of the last digest sent (the day it was due, whatever the cadence). A weekly or monthly digest is
-   * "already sent" when this date falls in the current week or month (src/digest/schedule.ts `periodKey`), so
-   * the state needs no field of its own for the period.
-   */
+  /** Local date of the last digest sent (the day it was due, whatever the cadence): never two on one day. */
   lastSentDate?: string;
+  /** The period that digest was sent for (`periodKey`: the date, `week-<Monday>`, `month-<yyyy-MM>`). */
+  lastSentPeriod?: string;
   lastSentAt?: number;
   /** The figures that digest showed, by item key, for "change since the previous digest". */
   reported?: Record<string, DigestFigures>;

@@ -64,8 +64,11 @@ export async function runExportCommand(
     step = 'list';
     const walk = await deps.documents.walkPeople(kind, doc);
     step = undefined;
-    if (walk.items.length === 0)
-      return ctx.reply(buildExportCard({ kind: 'empty', what: kind, doc: cardDoc(doc) }));
+    // Even "nothing to export" and the file's size say something about the list: they go privately too.
+    if (walk.items.length === 0) {
+      summary = buildExportCard({ kind: 'empty', what: kind, doc: cardDoc(doc) });
+      return deliver(ctx, inGroup, summary, doc);
+    }
 
     // Named and dated from the first attempt's clock, so a retry makes the same file.
     const fileName = exportFileName(kind, doc, ctx.asOf, deps.timeZone);
@@ -76,15 +79,14 @@ export async function runExportCommand(
     });
     if (!file.ok) {
       ctx.log.warn({ kind, bytes: file.bytes }, 'export larger than Feishu takes; not sent');
-      return ctx.reply(
-        buildExportCard({
-          kind: 'too_large',
-          what: kind,
-          doc: cardDoc(doc),
-          bytes: file.bytes,
-          maxBytes: file.maxBytes,
-        }),
-      );
+      summary = buildExportCard({
+        kind: 'too_large',
+        what: kind,
+        doc: cardDoc(doc),
+        bytes: file.bytes,
+        maxBytes: file.maxBytes,
+      });
+      return deliver(ctx, inGroup, summary, doc);
     }
     step = 'upload';
     const { fileKey } = await deps.feishu.uploadFile({ fileName, bytes: file.bytes, fileType: 'stream' });
@@ -107,7 +109,12 @@ export async function runExportCommand(
     const scopeHint = step ? [scopeFor(step, kind)] : [];
     return ctx.reply(presentOrRetry(err, ctx.log, ctx, { ...(doc ? { docUrl: doc.url } : {}), scopeHint }));
   }
-  if (!inGroup) return ctx.reply(summary);
-  await ctx.sendPrivately(summary);
+  return deliver(ctx, inGroup, summary, doc);
+}
+
+/** In a private chat the answer is the reply; in a group it goes to the asker and the group hears only that. */
+async function deliver(ctx: MessageContext, inGroup: boolean, card: Card, doc: ResolvedDoc): Promise<void> {
+  if (!inGroup) return ctx.reply(card);
+  await ctx.sendPrivately(card);
   await ctx.reply(buildSentPrivatelyCard({ what: 'export', doc: cardDoc(doc) }));
 }

@@ -94,15 +94,36 @@ export async function runUnreadCommand(ctx: MessageContext, link: string, deps: 
  * read until every member has been found among them or MAX_PEOPLE_WALK visitors were read. Visitors who are not in
  * the group (never were, or left) are ignored. `onStep` learns which list is being read, for the error's words.
  */
+interface UnreadRead {
+  report: UnreadReport;
+  members: ReadonlySet<string>;
+}
+
+export function readUnread(
+  chatId: string,
+  doc: DocRef,
+  deps: Pick<UnreadDeps, 'documents' | 'feishu'>,
+  onStep?: (step: 'members' | 'viewers') => void,
+): Promise<UnreadRead>;
+/** `proceed` is asked once the members are known, before any viewer is read: false stops there (undefined). */
+export function readUnread(
+  chatId: string,
+  doc: DocRef,
+  deps: Pick<UnreadDeps, 'documents' | 'feishu'>,
+  onStep: ((step: 'members' | 'viewers') => void) | undefined,
+  proceed: (members: ReadonlySet<string>) => boolean,
+): Promise<UnreadRead | undefined>;
 export async function readUnread(
   chatId: string,
   doc: DocRef,
   deps: Pick<UnreadDeps, 'documents' | 'feishu'>,
   onStep: (step: 'members' | 'viewers') => void = () => {},
-): Promise<{ report: UnreadReport; members: ReadonlySet<string> }> {
+  proceed: (members: ReadonlySet<string>) => boolean = () => true,
+): Promise<UnreadRead | undefined> {
   onStep('members');
   const members = await walkChatMembers(deps.feishu, chatId);
   const inChat = new Set(members.openIds);
+  if (!proceed(inChat)) return undefined;
   const found = new Set<string>();
   let viewersCappedAt: number | undefined;
   if (inChat.size > 0) {
@@ -171,13 +192,14 @@ export async function remindUnread(
   const earlier = await sessions.reminder(sessionId);
   if (earlier) return { kind: 'already_sent', at: earlier.at };
 
-  const { report, members } = await readUnread(session.chatId, doc, deps);
-  // The member list just read: someone who has left the group since cannot post to it. (In a group of more than
-  // MAX_CHAT_MEMBERS people, only its first members can.)
-  if (!members.has(operator)) {
+  // The member list just read, before any viewer is: someone who has left the group since cannot post to it. (In
+  // a group of more than MAX_CHAT_MEMBERS people, only its first members can.)
+  const read = await readUnread(session.chatId, doc, deps, undefined, (members) => members.has(operator));
+  if (!read) {
     log.info('remind denied on click: the clicker is not in that group');
     return { kind: 'not_member' };
   }
+  const { report } = read;
   if (report.unread.length === 0) return { kind: 'nobody', memberCount: report.memberCount };
 
   const now = deps.now();
