@@ -131,6 +131,19 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     },
   },
   {
+    id: 'help_trend',
+    usage: {
+      zh: '**趋势** ‹文档链接› [7天|30天|90天]（或 `trend` … `7d|30d|90d`）',
+      en: '**trend** ‹document link› [7d|30d|90d]',
+    },
+    what: {
+      zh: '按天显示文档的访问人数、访问次数和点赞数的折线图，以及这段时间的变化（默认 30 天）。数据来自机器人每天记录的数值：订阅中的文档每天记录，其他文档在有人查询统计时记录。',
+      en: "Charts a document's daily visitors, views and likes, with the change over the range (30 days unless you say). The figures are the ones the bot recorded: every day for documents in a digest, otherwise on the days someone asked for its statistics.",
+    },
+    example: { zh: `\`趋势 ${EXAMPLE_DOC} 7天\``, en: `\`trend ${EXAMPLE_DOC} 7d\`` },
+    needs: { zh: '与「统计」相同。', en: 'the same as `stats`.' },
+  },
+  {
     id: 'help_workplace',
     usage: {
       zh: '**工作台** [时间范围]（或 `workplace`）',

@@ -75,6 +75,14 @@ export {
 export { buildStatsCard, type CardAction, describeDocType, type StatsCardInput } from './stats-card.js';
 export { buildSubscriptionsCard, type SubscriptionsCardInput } from './subscriptions-card.js';
 export { buildToast, type Toast } from './toast.js';
+export {
+  buildTrendCard,
+  buildTrendHistoryStartsCard,
+  changeOver,
+  type TrendCardInput,
+  type TrendHistoryStartsInput,
+  type TrendMetric,
+} from './trend-card.js';
 export { buildUnreadCard, MAX_UNREAD_LISTED, type UnreadCardInput } from './unread-card.js';
 export { buildUsageCard, type UsageCardInput } from './usage-card.js';
 export {

@@ -11,6 +11,7 @@ export interface UsageCardInput {
     | 'likes'
     | 'unread'
     | 'export'
+    | 'trend'
     | 'workplace'
     | 'app'
     | 'digest'
@@ -66,6 +67,16 @@ const EXPORT_USAGE: CommandUsage = {
   examples: [
     { zh: `\`导出 访问记录 ${DOC}\``, en: `\`export viewers ${DOC}\`` },
     { zh: `\`导出 点赞 ${DOC}\``, en: `\`export likes ${DOC}\`` },
+  ],
+};
+const TREND_USAGE: CommandUsage = {
+  syntax: {
+    zh: '`趋势` ‹文档链接› [`7天`|`30天`|`90天`]（或 `trend` ‹文档链接› [`7d`|`30d`|`90d`]），不写范围为 30 天',
+    en: '`trend` ‹document link› [`7d`|`30d`|`90d`], 30 days unless you say',
+  },
+  examples: [
+    { zh: `\`趋势 ${DOC}\``, en: `\`trend ${DOC}\`` },
+    { zh: `\`趋势 ${DOC} 7天\``, en: `\`trend ${DOC} 90d\`` },
   ],
 };
 
@@ -146,6 +157,8 @@ const USAGES: Readonly<Record<string, CommandUsage>> = {
   未读: UNREAD_USAGE,
   export: EXPORT_USAGE,
   导出: EXPORT_USAGE,
+  trend: TREND_USAGE,
+  趋势: TREND_USAGE,
   workplace: WORKPLACE_USAGE,
   工作台: WORKPLACE_USAGE,
   app: APP_USAGE,
@@ -202,6 +215,7 @@ function describeProblem(input: UsageCardInput): Bilingual {
     usage === LIKES_USAGE ||
     usage === UNREAD_USAGE ||
     usage === EXPORT_USAGE ||
+    usage === TREND_USAGE ||
     isDigest;
   switch (input.problem) {
     case 'no_link':
@@ -306,6 +320,11 @@ function describeProblem(input: UsageCardInput): Bilingual {
       return {
         zh: `${quoted ? `我看不懂 ${quoted}。` : ''}${command} 后面请写要导出的列表：\`访问记录\`（谁看过）或 \`点赞\`（谁点过赞），再接文档链接。`,
         en: `${quoted ? `I don't understand ${quoted}. ` : ''}After ${command} say which list: \`viewers\` (who viewed it) or \`likes\` (who liked it), then the document link.`,
+      };
+    case 'bad_trend_range':
+      return {
+        zh: `${quoted ? `我看不懂时间范围 ${quoted}。` : '我看不懂这个时间范围。'}${command} 只能画最近 \`7天\`、\`30天\` 或 \`90天\`（也可写 \`7d\`、\`30d\`、\`90d\`），不写则为 30 天；链接之外只能写一个范围。`,
+        en: `${quoted ? `I could not read the range ${quoted}. ` : 'I could not read that range. '}${command} draws the last \`7d\`, \`30d\` or \`90d\` (30 days unless you say), and takes one range besides the link.`,
       };
     case 'bad_app_id':
       if (isDigest && !quoted) {

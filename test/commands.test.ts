@@ -988,6 +988,7 @@ describe('listCommands', () => {
       { name: 'likes', aliases: ['点赞'] },
       { name: 'unread', aliases: ['未读'] },
       { name: 'export', aliases: ['导出'] },
+      { name: 'trend', aliases: ['趋势'] },
       { name: 'workplace', aliases: ['工作台'] },
       { name: 'app', aliases: ['应用'] },
       { name: 'digest', aliases: ['订阅', '日报'] },

@@ -28,6 +28,8 @@ export type CardAction =
   | { v: 1; a: 'app'; q: AppActionQuery }
   /** Remove one item (by `itemKey`) from the chat's daily digest. */
   | { v: 1; a: 'digest_remove'; k: string }
+  /** Add document `d` to the clicked chat's digest (the `trend` card's "history starts" offer). */
+  | { v: 1; a: 'digest_add'; d: ActionDoc }
   /** Remind the group of `unread` session `s` (src/bot/unread-sessions.ts) of the document. */
   | { v: 1; a: 'remind'; s: string };
 
@@ -109,6 +111,10 @@ export function decodeAction(value: unknown): CardAction | null {
       return typeof value.k === 'string' && /^[A-Za-z0-9_-]{1,120}$/.test(value.k)
         ? { v: 1, a: 'digest_remove', k: value.k }
         : null;
+    case 'digest_add': {
+      const d = decodeDoc(value.d);
+      return d ? { v: 1, a: 'digest_add', d } : null;
+    }
     case 'remind':
       return typeof value.s === 'string' && /^[A-Za-z0-9_-]{6,40}$/.test(value.s)
         ? { v: 1, a: 'remind', s: value.s }

@@ -25,11 +25,12 @@ import { runExportCommand } from './handlers/export.js';
 import { type PeopleDeps, runPeopleCommand } from './handlers/people.js';
 import { runStats } from './handlers/stats.js';
 import { runTenantCommand, type TenantDeps } from './handlers/tenant.js';
+import { runTrendCommand, type TrendDeps } from './handlers/trend.js';
 import { runUnreadCommand } from './handlers/unread.js';
 import { findPrivateChat, rememberPrivateChat, resolveMenuKey } from './menu.js';
 import { extractMessage } from './message.js';
 
-export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps {
+export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps, TrendDeps {
   feishu: FeishuClient;
   store: Store;
   logger: Logger;
@@ -237,6 +238,8 @@ export class Bot {
             return runUnreadCommand(ctx, command.link, this.deps);
           case 'export':
             return runExportCommand(ctx, command.what, command.link, this.deps);
+          case 'trend':
+            return runTrendCommand(ctx, command.link, command.days, this.deps);
           case 'workplace':
           case 'app':
             return runTenantCommand(ctx, command, this.deps);

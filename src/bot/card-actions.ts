@@ -17,7 +17,7 @@ import type { AccessDecision } from './access.js';
 import { type CardAction, decodeAction, fromActionDoc } from './actions.js';
 import { messageUuid } from './context.js';
 import { claimDelivery } from './dedupe.js';
-import { type DigestDeps, removeFromDigest } from './handlers/digest.js';
+import { addDocumentToDigest, type DigestDeps, removeFromDigest } from './handlers/digest.js';
 import { buildPeopleCard, type PeopleDeps, StalePageError } from './handlers/people.js';
 import { buildStatsCardFor } from './handlers/stats.js';
 import { buildAppReply, buildWorkplaceReply, type TenantDeps } from './handlers/tenant.js';
@@ -110,6 +110,13 @@ export class CardActions {
         }
         log.info({ item: action.k }, 'digest remove denied on click: tenant items need a bot admin');
         return toast('error', TENANT_ITEM_RULE);
+      }
+      case 'digest_add': {
+        // As for Remove: the chat is Feishu's callback context, never the button's. Anyone may add a document, as
+        // `digest add <link>` allows; the card stays as it is and the toast says what happened.
+        if (!chatId) return toast('error', { en: 'This card is out of date.', zh: '这张卡片已过期。' });
+        const notice = await addDocumentToDigest(chatId, fromActionDoc(action.d), operator, log, deps);
+        return toast(notice.kind, notice.text);
       }
       case 'refresh':
       case 'back': {

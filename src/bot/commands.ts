@@ -15,6 +15,7 @@ export type CommandName =
   | 'likes'
   | 'unread'
   | 'export'
+  | 'trend'
   | 'workplace'
   | 'app'
   | 'digest'
@@ -51,6 +52,8 @@ export type Command =
   | { name: 'unread'; link: string }
   /** The whole list as a CSV file. */
   | { name: 'export'; what: 'viewers' | 'likes'; link: string }
+  /** Daily figures from the bot's own snapshots over the last `days` days (today included). */
+  | { name: 'trend'; link: string; days: TrendDays }
   | { name: 'workplace'; range: WorkplaceRangeSpec }
   | {
       name: 'app';
@@ -89,6 +92,8 @@ export type UsageProblem =
   | 'group_only'
   /** `export` without `viewers` or `likes` (or with another word); `detail.input` is the word, if any. */
   | 'bad_export_list'
+  /** `trend` with a range other than 7d, 30d or 90d (or two of them); `detail.input` is the word. */
+  | 'bad_trend_range'
   /** The text is longer than {@link MAX_COMMAND_LENGTH}; `detail` carries `max` and the `length` sent. */
   | 'too_long';
 
@@ -134,6 +139,7 @@ const COMMANDS: readonly CommandSpec[] = [
   { name: 'likes', aliases: ['点赞'], parse: (_args, links) => parseSingleLink('likes', links) },
   { name: 'unread', aliases: ['未读'], parse: (_args, links, ctx) => parseUnread(links, ctx) },
   { name: 'export', aliases: ['导出'], parse: (args, links) => parseExport(args, links) },
+  { name: 'trend', aliases: ['趋势'], parse: (args, links) => parseTrend(args, links) },
   { name: 'workplace', aliases: ['工作台'], parse: (args) => parseWorkplace(args) },
   { name: 'app', aliases: ['应用'], parse: (args) => parseApp(args) },
   { name: 'digest', aliases: ['订阅', '日报'], parse: (args, links) => parseDigest(args, links) },
@@ -290,6 +296,31 @@ function parseExport(args: readonly string[], links: readonly string[]): ParseOu
   }
   const link = oneLink('export', links);
   return typeof link === 'string' ? { kind: 'command', command: { name: 'export', what, link } } : link;
+}
+
+/** The ranges `trend` draws: snapshots are kept 90 days (SNAPSHOT_RETENTION_DAYS). */
+export type TrendDays = 7 | 30 | 90;
+export const DEFAULT_TREND_DAYS: TrendDays = 30;
+const TREND_RANGE = /^(7|30|90)(?:d|天)$/i;
+
+/**
+ * `trend <link> [7d|30d|90d]` (`趋势 <link> [7天|30天|90天]`), the range anywhere after the command word. Words
+ * holding a link are the link; any other word must be the range. In a post a link's label comes as words while
+ * its URL is an href, so when no word holds a link the other words are that label, not a range.
+ */
+function parseTrend(args: readonly string[], links: readonly string[]): ParseOutcome {
+  const words = args.filter((word) => findLinkSpans(word).length === 0);
+  const labelled = links.length > 0 && words.length === args.length;
+  const ranges = words.flatMap((word) => {
+    const match = TREND_RANGE.exec(word.normalize('NFKC'));
+    return match ? [{ word, days: Number(match[1]) as TrendDays }] : [];
+  });
+  const stray = words.find((word) => !TREND_RANGE.test(word.normalize('NFKC')));
+  if (stray !== undefined && !labelled) return usage('trend', 'bad_trend_range', { input: stray });
+  if (ranges.length > 1) return usage('trend', 'bad_trend_range', { input: ranges[1]?.word ?? '' });
+  const link = oneLink('trend', links);
+  if (typeof link !== 'string') return link;
+  return { kind: 'command', command: { name: 'trend', link, days: ranges[0]?.days ?? DEFAULT_TREND_DAYS } };
 }
 
 /** The link of a command that takes exactly one, or the usage outcome saying what is wrong with the links. */

@@ -65,6 +65,8 @@ export const PEOPLE_PAGE_SIZE = 20;
 export const MAX_PEOPLE_WALK = 2_000;
 /** Both lists take page_size 1–50; a walk asks for the most per call. */
 const WALK_PAGE_SIZE = 50;
+/** Pages past what the item bound needs before a walk is cut off anyway (pages smaller than asked for). */
+const WALK_EXTRA_PAGES = 5;
 /** The `file_type`s statistics and view records document (a wiki link is resolved to one of these first). */
 const STATISTICS_TYPES: ReadonlySet<string> = new Set([
   'doc',
@@ -75,6 +77,15 @@ const STATISTICS_TYPES: ReadonlySet<string> = new Set([
   'file',
 ]);
 
+export interface DocumentServiceOptions {
+  /**
+   * Told of every statistics answer (fetched or from the cache), before it is returned: the bot records the day's
+   * snapshot with it (src/digest/snapshot-recorder.ts). A hook, so this layer knows nothing of digests. Its failure
+   * is logged and never fails the answer.
+   */
+  onStatistics?: (doc: DocRef, figures: DocumentStatistics) => Promise<void>;
+}
+
 /**
  * Turns links into documents and documents into figures, through the cache. Concurrent identical requests share
  * one upstream call (JsonCache's single flight), so a chat pasting the same link five times costs one call.
@@ -84,6 +95,7 @@ export class DocumentService {
     private readonly feishu: FeishuClient,
     private readonly cache: JsonCache,
     private readonly log: Logger,
+    private readonly opts: DocumentServiceOptions = {},
   ) {}
 
   /**
@@ -126,7 +138,15 @@ export class DocumentService {
       () => this.feishu.getFileStatistics(doc),
       { ttlMs: CACHE_TTL.statistics, errorTtlMs, ...(opts.refresh ? { refresh: true } : {}) },
     );
-    return { stats: value, fetchedAt: new Date(storedAt), cached };
+    const figures = { stats: value, fetchedAt: new Date(storedAt), cached };
+    if (this.opts.onStatistics) {
+      try {
+        await this.opts.onStatistics({ token: doc.token, type: doc.type }, figures);
+      } catch (err) {
+        this.log.warn({ err, doc_type: doc.type }, 'statistics snapshot not recorded; answering without it');
+      }
+    }
+    return figures;
   }
 
   /** One page of who viewed / who liked, most recent first. `pageToken` undefined → the first page. */
@@ -207,6 +227,9 @@ export class DocumentService {
       if (items.length >= maxItems)
         return { items: items.slice(0, maxItems), more: more || items.length > maxItems, pages };
       if (!more || opts.enough?.(items)) return { items, more, pages };
+      // Pages of people already seen (or none) with ever new tokens would never reach the bound: pages do.
+      if (pages >= Math.ceil(maxItems / WALK_PAGE_SIZE) + WALK_EXTRA_PAGES)
+        return { items, more: true, pages };
       pageToken = next;
     }
   }

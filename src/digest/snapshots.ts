@@ -36,6 +36,18 @@ export class SnapshotStore {
     await this.#store.set(snapshotKey(itemKey, snapshot.date), JSON.stringify(snapshot), this.#ttlMs);
   }
 
+  /**
+   * Records `snapshot` only when its date has none yet (one atomic SET NX): what commands record, so a busy day's
+   * first figures stand and a digest's snapshot, which `put` writes, is never replaced by them.
+   */
+  async putIfAbsent(itemKey: string, snapshot: Snapshot): Promise<boolean> {
+    return this.#store.setIfAbsent(
+      snapshotKey(itemKey, snapshot.date),
+      JSON.stringify(snapshot),
+      this.#ttlMs,
+    );
+  }
+
   async get(itemKey: string, date: string): Promise<Snapshot | null> {
     const raw = await this.#store.get(snapshotKey(itemKey, date));
     return raw === null ? null : this.#parse(itemKey, date, raw);

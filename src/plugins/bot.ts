@@ -11,6 +11,7 @@ import { ChatDirectory } from '../data/chats.js';
 import { DocumentService } from '../data/documents.js';
 import { TenantData } from '../data/tenant-data.js';
 import { DigestRunner } from '../digest/runner.js';
+import { createStatisticsRecorder } from '../digest/snapshot-recorder.js';
 import { SnapshotStore } from '../digest/snapshots.js';
 import { SubscriptionStore } from '../digest/subscriptions.js';
 import { createQueueConnections } from '../jobs/connections.js';
@@ -53,7 +54,12 @@ export const botPlugin = fp<BotPluginOptions>(
   async (app, opts) => {
     const logger = rootLogger(app).child({ component: 'bot' });
     const now = opts.clock ?? Date.now;
-    const documents = new DocumentService(app.feishu, app.cache, logger);
+    const snapshots = new SnapshotStore(app.store, { logger });
+    // Every statistics answer (stats, Refresh, trend, digest add) keeps the day's figures if the day has none, so
+    // documents in no digest get a trend too; the digest's own snapshot, written with `put`, still wins.
+    const documents = new DocumentService(app.feishu, app.cache, logger, {
+      onStatistics: createStatisticsRecorder({ snapshots, timeZone: app.config.digest.timeZone, now }),
+    });
     const access = new AccessPolicy(app.config.botAdmins, app.feishu, app.cache, logger);
     const subscriptions = new SubscriptionStore(app.store, { logger });
     const digest = {
@@ -74,12 +80,12 @@ export const botPlugin = fp<BotPluginOptions>(
       ownAppId: app.config.feishu.appId,
       timeZone: app.config.digest.timeZone,
       subscriptions,
+      snapshots,
       digest,
       now,
     };
     const runner = new DigestRunner({
       ...services,
-      snapshots: new SnapshotStore(app.store),
       settings: digest,
     });
     const bot = new Bot({ ...services, onAddedToChat: (chatId) => runner.resumeChat(chatId) });

@@ -13,7 +13,7 @@ import {
   weekdayName,
 } from '../../../cards/index.js';
 import type { ChatDirectory } from '../../data/chats.js';
-import type { DocumentService } from '../../data/documents.js';
+import type { DocumentService, ResolvedDoc } from '../../data/documents.js';
 import type { TenantData } from '../../data/tenant-data.js';
 import type { DigestSettings } from '../../digest/runner.js';
 import { addDays, cadenceOf, formatDigestTime, localDate, nextDigestAt } from '../../digest/schedule.js';
@@ -54,7 +54,7 @@ export interface DigestDeps {
   now: () => number;
 }
 
-type Notice = NonNullable<Parameters<typeof buildSubscriptionsCard>[0]['notice']>;
+export type Notice = NonNullable<Parameters<typeof buildSubscriptionsCard>[0]['notice']>;
 
 /**
  * `digest …` (订阅): edits this chat's subscription and answers with the list as it now stands. Adding a document
@@ -269,15 +269,46 @@ async function addTarget(ctx: MessageContext, target: DigestTarget, deps: Digest
   } catch (err) {
     return presentOrRetry(err, ctx.log, ctx, docUrl ? { docUrl } : {});
   }
-  let outcome: 'added' | 'duplicate' | 'full' = 'added';
+  const { outcome, cadence } = await addToDigest(ctx.chatId, item, ctx.senderOpenId, ctx.log, deps);
+  return buildSubscriptionsReply(ctx.chatId, deps, addedNotice(outcome, item, cadence));
+}
+
+type AddOutcome = 'added' | 'duplicate' | 'full';
+
+/** Adds a checked item to the chat's subscription (creating it for `by`), under the chat's lock. */
+async function addToDigest(
+  chatId: string,
+  item: DigestItem,
+  by: string | undefined,
+  log: Logger,
+  deps: Pick<DigestDeps, 'subscriptions' | 'now'>,
+): Promise<{ outcome: AddOutcome; cadence: DigestCadence['kind'] | undefined }> {
+  let outcome: AddOutcome = 'added';
   const now = deps.now();
-  const after = await deps.subscriptions.update(ctx.chatId, (current) => {
-    const result = addItem(current, ctx.chatId, item, now, ctx.senderOpenId);
+  const after = await deps.subscriptions.update(chatId, (current) => {
+    const result = addItem(current, chatId, item, now, by);
     outcome = result.outcome;
     return result.sub;
   });
-  ctx.log.info({ item: itemKey(item), outcome }, 'digest add');
-  return buildSubscriptionsReply(ctx.chatId, deps, addedNotice(outcome, item, after?.cadence?.kind));
+  log.info({ item: itemKey(item), outcome }, 'digest add');
+  return { outcome, cadence: after?.cadence?.kind };
+}
+
+/**
+ * The `trend` card's "Add to this chat's digest" button: `digest add <link>` for a document already resolved, by
+ * the same rule (anyone in the chat, once the bot has read the document's statistics now). What to tell the
+ * clicker is the notice the command's list card would carry.
+ */
+export async function addDocumentToDigest(
+  chatId: string,
+  doc: ResolvedDoc,
+  by: string | undefined,
+  log: Logger,
+  deps: DigestDeps,
+): Promise<Notice> {
+  const item = await documentItem(doc, deps);
+  const { outcome, cadence } = await addToDigest(chatId, item, by, log, deps);
+  return addedNotice(outcome, item, cadence);
 }
 
 /** Workplace and app items describe the whole tenant: added and removed by bot admins only. */
@@ -431,17 +462,7 @@ async function checkTarget(
     case 'doc': {
       const doc = await deps.documents.resolve(target.link);
       onDocUrl(doc.url);
-      const [, title] = await Promise.all([
-        deps.documents.statistics(doc),
-        doc.title ? Promise.resolve(doc.title) : deps.documents.title(doc),
-      ]);
-      return {
-        kind: 'doc',
-        token: doc.token,
-        type: doc.type,
-        url: doc.url,
-        ...(title ? { title: title.slice(0, 100) } : {}),
-      };
+      return documentItem(doc, deps);
     }
     case 'workplace':
       return { kind: 'workplace' };
@@ -453,6 +474,21 @@ async function checkTarget(
       );
       return { kind: 'app', appId: target.appId };
   }
+}
+
+/** A document as a digest stores it, once the bot has fetched its statistics (a missing grant fails here). */
+async function documentItem(doc: ResolvedDoc, deps: Pick<DigestDeps, 'documents'>): Promise<DigestItem> {
+  const [, title] = await Promise.all([
+    deps.documents.statistics(doc),
+    doc.title ? Promise.resolve(doc.title) : deps.documents.title(doc),
+  ]);
+  return {
+    kind: 'doc',
+    token: doc.token,
+    type: doc.type,
+    url: doc.url,
+    ...(title ? { title: title.slice(0, 100) } : {}),
+  };
 }
 
 /** The chat's list as it stands, with a remove button per item; also the answer to a remove button. */
