@@ -38,6 +38,21 @@ export interface TransportOptions {
    * secret and the live tenant token, which the transport knows itself.
    */
   redact?: readonly (string | undefined)[];
+  /**
+   * Told of every request sent to Feishu (retries and the token fetch included) once it is answered or fails:
+   * for metrics and for the monthly call accounting. Must not throw; it runs on the caller's path.
+   */
+  onAttempt?: (attempt: FeishuAttempt) => void;
+}
+
+/** One HTTP request to Feishu, as `onAttempt` reports it. */
+export interface FeishuAttempt {
+  endpoint: string;
+  /** 0 when Feishu answered `code: 0`, else Feishu's code, or TRANSPORT_FAILURE when no Feishu body came back. */
+  code: number;
+  /** HTTP status when a response arrived; absent when none did (refused, reset, timed out). */
+  status?: number;
+  seconds: number;
 }
 
 /** Endpoint name on errors raised while fetching the tenant access token. */
@@ -214,6 +229,7 @@ export class FeishuTransport {
   readonly #scrub: Scrubber;
   /** `tokenManager` is typed `any` in the SDK; this is the one method used. */
   readonly #tokenManager: { getTenantAccessToken(): Promise<unknown> };
+  readonly #onAttempt: ((attempt: FeishuAttempt) => void) | undefined;
   #warmUp: Promise<void> | undefined;
 
   constructor(opts: TransportOptions) {
@@ -222,6 +238,7 @@ export class FeishuTransport {
     this.#sleep = opts.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
     this.#callBudgetMs = opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS;
     this.#rateLimiter = opts.rateLimiter;
+    this.#onAttempt = opts.onAttempt;
     this.#http = createHttpInstance({ timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
     this.#scrub = createScrubber([opts.appSecret, ...(opts.redact ?? [])], () => this.#tokens.values());
     this.sdk = new lark.Client({
@@ -307,17 +324,31 @@ export class FeishuTransport {
   #ensureTenantToken(): Promise<void> {
     if (this.#tokens.peek(lark.CTenantAccessToken, this.#appId) !== undefined) return Promise.resolve();
     // Shared by every caller, so bound by none of their deadlines (only by the request timeout).
+    const started = performance.now();
     this.#warmUp ??= withoutDeadline(() => this.#tokenManager.getTenantAccessToken())
       .then(
-        () => undefined,
+        () => this.#report(TENANT_TOKEN_ENDPOINT, started, 0, 200),
         (error: unknown) => {
-          throw toFeishuApiError(TENANT_TOKEN_ENDPOINT, error, this.#scrub) ?? error;
+          const apiError = toFeishuApiError(TENANT_TOKEN_ENDPOINT, error, this.#scrub);
+          this.#report(
+            TENANT_TOKEN_ENDPOINT,
+            started,
+            apiError?.feishuCode ?? TRANSPORT_FAILURE,
+            apiError?.httpStatus,
+          );
+          throw apiError ?? error;
         },
       )
       .finally(() => {
         this.#warmUp = undefined;
       });
     return this.#warmUp;
+  }
+
+  #report(endpoint: string, started: number, code: number, status: number | undefined): void {
+    if (!this.#onAttempt) return;
+    const seconds = (performance.now() - started) / 1000;
+    this.#onAttempt(status === undefined ? { endpoint, code, seconds } : { endpoint, code, status, seconds });
   }
 
   #failure<T>(endpoint: string, error: unknown, tokenGeneration: number): Outcome<T> {
@@ -351,18 +382,23 @@ export class FeishuTransport {
     } finally {
       resume();
     }
+    const started = performance.now();
     try {
       const body = await send();
       // HTTP 200 with `code ≠ 0` resolves instead of throwing (FEISHU.md, SDK section).
       if (isFeishuBody(body) && body.code !== 0) {
+        this.#report(endpoint, started, body.code, 200);
         const headers = readResponseHeaders(body);
         const msg = this.#scrub(body.msg ?? '');
         const error = new FeishuApiError(endpoint, body.code, msg, 200, readLogId(headers, body));
         return { ok: false, error, headers, tokenGeneration };
       }
+      this.#report(endpoint, started, 0, 200);
       return { ok: true, body };
     } catch (error) {
-      return this.#failure(endpoint, error, tokenGeneration);
+      const outcome = this.#failure<T>(endpoint, error, tokenGeneration);
+      if (!outcome.ok) this.#report(endpoint, started, outcome.error.feishuCode, outcome.error.httpStatus);
+      return outcome;
     }
   }
 }
