@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { EventRetryPolicy } from './jobs/event-queue.js';
 import { ShutdownSteps } from './lifecycle.js';
 import { botPlugin } from './plugins/bot.js';
+import { httpMetricsPlugin } from './plugins/http-metrics.js';
 import { type LongConnectionPluginOptions, longConnectionPlugin } from './plugins/long-connection.js';
 import { configPlugin, feishuPlugin, type ServiceOverrides, storePlugin } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -35,10 +36,12 @@ export async function buildApp(config: Config, opts: BuildAppOptions) {
   app.decorate('shutdownSteps', new ShutdownSteps());
 
   await app.register(configPlugin, { config, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  await app.register(httpMetricsPlugin);
   await app.register(storePlugin, opts.store ? { store: opts.store } : {});
   await app.register(feishuPlugin, {
     ...(opts.feishu ? { feishu: opts.feishu } : {}),
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   // One ingress: the long connection, or the webhook routes (which then answer 404 in websocket mode).
   if (config.eventMode === 'websocket') await app.register(longConnectionPlugin, opts.longConnection ?? {});

@@ -219,14 +219,14 @@ describe('a malformed but signed event on /webhook/event', () => {
   });
 
   it('is counted as dropped, not accepted', async () => {
-    const before = bot.app.metrics.value('fsb_webhook_requests_total', {
+    const before = await bot.app.metrics.value('fsb_webhook_requests_total', {
       route: 'event',
       outcome: 'dropped',
     });
     await bot.deliver(withEventField(privateMessage(), 'message.mentions', null));
-    expect(bot.app.metrics.value('fsb_webhook_requests_total', { route: 'event', outcome: 'dropped' })).toBe(
-      before + 1,
-    );
+    expect(
+      await bot.app.metrics.value('fsb_webhook_requests_total', { route: 'event', outcome: 'dropped' }),
+    ).toBe(before + 1);
   });
 });
 

@@ -645,7 +645,9 @@ describe('fuzz: hostile bodies against the real app', () => {
       expect(unexpected(outcomes)).toEqual([]);
       expect(emulator.calls.slice(callsBefore).map((c) => `${c.method} ${c.path}`)).toEqual([]);
       for (const route of ['event', 'card']) {
-        expect(bot.app.metrics.value('fsb_webhook_requests_total', { route, outcome: 'accepted' })).toBe(0);
+        expect(
+          await bot.app.metrics.value('fsb_webhook_requests_total', { route, outcome: 'accepted' }),
+        ).toBe(0);
       }
       console.info(`[figure] fuzz unauthenticated: ${cases.length} bodies, ${countBy(outcomes)}`);
     },

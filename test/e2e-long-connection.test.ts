@@ -122,14 +122,14 @@ describe('the long connection as the ingress', () => {
   it('handles an event split into three fragments once', async () => {
     emulator.reset();
     const event = messageEvent({ text: `stats ${DOC_URL}` });
-    const frames = bot.app.metrics.value('fsb_ws_frames_total', { type: 'event', outcome: 'accepted' });
+    const frames = await bot.app.metrics.value('fsb_ws_frames_total', { type: 'event', outcome: 'accepted' });
     const answer = await emulator.ws.sendEvent(event, { fragments: 3, fragmentOrder: 'reversed' });
     expect(answer.code).toBe(200);
     await emulator.waitForMessages(1, WAIT_MS);
     await bot.settle();
     // One reply, and one event handled (the statistics may come from the cache of an earlier test).
     expect(emulator.messages).toHaveLength(1);
-    expect(bot.app.metrics.value('fsb_ws_frames_total', { type: 'event', outcome: 'accepted' })).toBe(
+    expect(await bot.app.metrics.value('fsb_ws_frames_total', { type: 'event', outcome: 'accepted' })).toBe(
       frames + 1,
     );
   });
@@ -232,7 +232,7 @@ describe('connection health', () => {
       await emulator.waitForMessages(1, WAIT_MS);
       expect(logged(bot, 'long connection lost')).toBe(1);
       expect(logged(bot, 'long connection re-established')).toBe(1);
-      expect(bot.app.metrics.value('fsb_ws_reconnects_total')).toBe(1);
+      expect(await bot.app.metrics.value('fsb_ws_reconnects_total')).toBe(1);
 
       // A plain drop, as when a gateway node goes away: how long until an event is handled again.
       await bot.settle();
@@ -247,7 +247,7 @@ describe('connection health', () => {
       await emulator.ws.sendEvent(messageEvent({ text: `stats ${DOC_URL}` }));
       await emulator.waitForMessages(2, WAIT_MS);
       console.info(`[figure] dropped socket → next event handled: ${Date.now() - dropped} ms`);
-      expect(bot.app.metrics.value('fsb_ws_reconnects_total')).toBe(2);
+      expect(await bot.app.metrics.value('fsb_ws_reconnects_total')).toBe(2);
     } finally {
       await bot.close();
     }
@@ -261,10 +261,14 @@ describe('connection health', () => {
       const first = emulator.ws.connectionLog.at(-1);
       // Only this connection goes silent: its replacement is answered as usual.
       emulator.ws.setPongs(false, { connection: first?.id ?? -1 });
+      let reconnects = 0;
       await waitUntil(
-        () => bot.app.metrics.value('fsb_ws_reconnects_total') >= 1,
+        async () => {
+          reconnects = await bot.app.metrics.value('fsb_ws_reconnects_total');
+          return reconnects >= 1;
+        },
         WAIT_MS,
-        () => `reconnects: ${bot.app.metrics.value('fsb_ws_reconnects_total')}`,
+        () => `reconnects: ${reconnects}`,
       );
       expect(first?.closedBy).toBe('client');
       await emulator.ws.sendEvent(messageEvent({ text: `stats ${DOC_URL}` }), { connection: 'newest' });

@@ -259,8 +259,10 @@ describe('operations routes', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', store: 'memory' });
     const metrics = await (await fetch(`${bot.url}/metrics`)).text();
-    expect(metrics).toMatch(/fsb_webhook_requests_total\{outcome="accepted",route="event"\} [1-9]/);
-    expect(metrics).toMatch(/fsb_webhook_ack_seconds_count [1-9]/);
+    expect(metrics).toMatch(/fsb_webhook_requests_total\{route="event",outcome="accepted"\} [1-9]/);
+    expect(metrics).toMatch(
+      /fsb_http_request_duration_seconds_count\{route="\/webhook\/event",outcome="accepted"\} [1-9]/,
+    );
   });
 
   it('never logs the app secret, encrypt key or verification token', () => {

@@ -56,7 +56,10 @@ interface Harness {
 const clients: FeishuClient[] = [];
 
 function createHarness(
-  overrides: Pick<FeishuClientOptions, 'timeoutMs' | 'callBudgetMs' | 'rateLimiter'> = {},
+  overrides: Pick<
+    FeishuClientOptions,
+    'timeoutMs' | 'callBudgetMs' | 'rateLimiter' | 'onAttempt' | 'onWait'
+  > = {},
 ): Harness {
   const chunks: string[] = [];
   const stream = new Writable({
@@ -433,6 +436,59 @@ describe('createFeishuClient: errors', () => {
     const error = await catchError(client.getFileStatistics(DOC));
 
     expect(error).toMatchObject({ feishuCode: -1, feishuMsg: 'connection refused' });
+    scope.done();
+  });
+});
+
+describe('createFeishuClient: onAttempt and onWait', () => {
+  it('reports every request with its code and status: token, 200 with code ≠ 0, rate limit, refusal', async () => {
+    const scope = nock(BASE)
+      .post(TOKEN_PATH)
+      .reply(200, tokenBody())
+      .get(STATS_PATH)
+      .query(true)
+      .reply(200, { code: 1069604, msg: 'document not found' })
+      .get(STATS_PATH)
+      .query(true)
+      .reply(429, RATE_LIMITED_BODY, { 'x-ogw-ratelimit-reset': '2' })
+      .get(STATS_PATH)
+      .query(true)
+      .reply(200, STATISTICS_BODY)
+      .get(STATS_PATH)
+      .query(true)
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const attempts: Array<{ endpoint: string; code: number; status?: number }> = [];
+    const waits: Array<{ side: string; endpoint: string }> = [];
+    const limiter: RateLimiter = { acquire: async () => undefined };
+    const { client, sleeps } = createHarness({
+      rateLimiter: limiter,
+      onAttempt: ({ endpoint, code, status, seconds }) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        attempts.push(status === undefined ? { endpoint, code } : { endpoint, code, status });
+      },
+      onWait: ({ side, endpoint }) => waits.push({ side, endpoint }),
+    });
+
+    await catchError(client.getFileStatistics(DOC));
+    await client.getFileStatistics(DOC);
+    await catchError(client.getFileStatistics(DOC));
+
+    const stats = 'drive.v1.fileStatistics.get';
+    expect(attempts).toEqual([
+      { endpoint: TENANT_TOKEN_ENDPOINT, code: 0, status: 200 },
+      { endpoint: stats, code: 1069604, status: 200 },
+      { endpoint: stats, code: 99991400, status: 429 },
+      { endpoint: stats, code: 0, status: 200 },
+      { endpoint: stats, code: -1 },
+    ]);
+    expect(sleeps).toHaveLength(1);
+    expect(waits).toEqual([
+      { side: 'client', endpoint: stats },
+      { side: 'client', endpoint: stats },
+      { side: 'feishu', endpoint: stats },
+      { side: 'client', endpoint: stats },
+      { side: 'client', endpoint: stats },
+    ]);
     scope.done();
   });
 });

@@ -75,7 +75,7 @@ export class Bot {
       );
       outcome = 'ignored';
     }
-    this.deps.metrics.inc('fsb_events_total', { type, outcome });
+    this.deps.metrics.events.inc({ type, outcome });
   }
 
   private async onMessage(eventId: string, event: MessageReceiveEvent, delivery: Delivery): Promise<Outcome> {
@@ -205,7 +205,7 @@ export class Bot {
       case 'empty':
         return ctx.reply(this.helpCard());
       case 'unknown':
-        this.deps.metrics.inc('fsb_commands_total', { command: 'unknown' });
+        this.deps.metrics.commands.inc({ command: 'unknown' });
         return ctx.reply(
           this.helpCard({
             unknownWord: outcome.word,
@@ -213,7 +213,7 @@ export class Bot {
           }),
         );
       case 'usage':
-        this.deps.metrics.inc('fsb_commands_total', { command: outcome.command });
+        this.deps.metrics.commands.inc({ command: outcome.command });
         return ctx.reply(
           buildUsageCard({
             command: outcome.command,
@@ -224,7 +224,7 @@ export class Bot {
         );
       case 'command': {
         const { command } = outcome;
-        this.deps.metrics.inc('fsb_commands_total', { command: command.name });
+        this.deps.metrics.commands.inc({ command: command.name });
         ctx.log.info({ command: command.name }, 'command received');
         switch (command.name) {
           case 'help':
@@ -271,7 +271,7 @@ export class Bot {
     await this.deps.feishu.sendCard(chatId, card, messageUuid(eventId, 'welcome'), {
       receiveIdType: 'chat_id',
     });
-    this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
+    this.deps.metrics.replies.inc({ outcome: 'sent' });
     log.info('added to a chat; welcome card sent');
     return 'handled';
   }

@@ -49,7 +49,7 @@ export class CardActions {
     const log = this.deps.logger.child({ event_id: eventId, message_id: event?.context?.open_message_id });
     const action = decodeAction(event?.action?.value);
     if (!action) {
-      this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'stale' });
+      this.deps.metrics.events.inc({ type: 'card.action.trigger', outcome: 'stale' });
       log.info('card action not recognised (stale or foreign card)');
       return toast('error', {
         en: 'This card is out of date. Send the command again.',
@@ -63,7 +63,7 @@ export class CardActions {
       // The store (Redis) is unreachable, so the click cannot be claimed. A 5xx would only show the clicker
       // Feishu's generic failure; answer 200 with what happened and that another click will do (the event route
       // answers 503 for the same reason, so Feishu delivers again). Nothing ran, so nothing can run twice.
-      this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'unavailable' });
+      this.deps.metrics.events.inc({ type: 'card.action.trigger', outcome: 'unavailable' });
       log.warn({ err }, 'card action not claimed: store unavailable');
       return toast('error', {
         en: 'The bot cannot take clicks right now. Try again in a moment.',
@@ -71,11 +71,11 @@ export class CardActions {
       });
     }
     if (!first) {
-      this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'duplicate' });
+      this.deps.metrics.events.inc({ type: 'card.action.trigger', outcome: 'duplicate' });
       return {};
     }
-    this.deps.metrics.inc('fsb_events_total', { type: 'card.action.trigger', outcome: 'handled' });
-    this.deps.metrics.inc('fsb_commands_total', { command: `button:${action.a}` });
+    this.deps.metrics.events.inc({ type: 'card.action.trigger', outcome: 'handled' });
+    this.deps.metrics.commands.inc({ command: `button:${action.a}` });
     const operator = event.operator?.open_id;
     try {
       return await this.run(action, operator, eventId, log, event.context?.open_chat_id);

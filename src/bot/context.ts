@@ -161,15 +161,15 @@ function cardSender(
     if (size > MAX_CARD_BYTES) {
       // Feishu would answer 230025; the card builders are meant to make this impossible, so it is our bug.
       log.error({ card_bytes: size }, 'card over the 30 KB limit not sent');
-      metrics.inc('fsb_replies_total', { outcome: 'too_large' });
+      metrics.replies.inc({ outcome: 'too_large' });
       return;
     }
     try {
       // Outside the command's deadline: an answer already computed is always delivered.
       await withoutDeadline(post);
-      metrics.inc('fsb_replies_total', { outcome: 'sent' });
+      metrics.replies.inc({ outcome: 'sent' });
     } catch (err) {
-      metrics.inc('fsb_replies_total', { outcome: 'failed' });
+      metrics.replies.inc({ outcome: 'failed' });
       throw err;
     }
   };

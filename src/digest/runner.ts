@@ -141,6 +141,8 @@ export class DigestRunner {
         },
         due.length > 0 ? 'digest run: items fetched, chats queued' : 'digest run: daily snapshots taken',
       );
+      this.deps.metrics.digestRunDuration.observe((Date.now() - started) / 1000);
+      this.deps.metrics.digestRunItems.inc(items.length);
       return { due: due.length, items: items.length };
     } finally {
       await this.deps.store.compareAndDelete(TICK_LOCK_KEY, owner);
@@ -292,7 +294,7 @@ export class DigestRunner {
       lastSentAt: this.deps.now(),
       reported,
     });
-    this.deps.metrics.inc('fsb_replies_total', { outcome: 'sent' });
+    this.deps.metrics.replies.inc({ outcome: 'sent' });
     log.info({ items: items.length, cadence: kind }, 'digest sent');
     return this.count('sent');
   }
@@ -371,7 +373,7 @@ export class DigestRunner {
   }
 
   private count(outcome: DigestOutcome): DigestOutcome {
-    this.deps.metrics.inc('fsb_digests_total', { outcome });
+    this.deps.metrics.digests.inc({ outcome });
     return outcome;
   }
 }

@@ -43,6 +43,15 @@ export interface TransportOptions {
    * for metrics and for the monthly call accounting. Must not throw; it runs on the caller's path.
    */
   onAttempt?: (attempt: FeishuAttempt) => void;
+  /** Told of every rate-limit wait: each pass through our limiter (0 s when a slot was free), each reset slept. */
+  onWait?: (wait: RateLimitWait) => void;
+}
+
+/** Time a call spent waiting on a rate limit: ours (`client`), or a reset Feishu asked for (`feishu`). */
+export interface RateLimitWait {
+  endpoint: string;
+  side: 'client' | 'feishu';
+  seconds: number;
 }
 
 /** One HTTP request to Feishu, as `onAttempt` reports it. */
@@ -230,6 +239,7 @@ export class FeishuTransport {
   /** `tokenManager` is typed `any` in the SDK; this is the one method used. */
   readonly #tokenManager: { getTenantAccessToken(): Promise<unknown> };
   readonly #onAttempt: ((attempt: FeishuAttempt) => void) | undefined;
+  readonly #onWait: ((wait: RateLimitWait) => void) | undefined;
   #warmUp: Promise<void> | undefined;
 
   constructor(opts: TransportOptions) {
@@ -239,6 +249,7 @@ export class FeishuTransport {
     this.#callBudgetMs = opts.callBudgetMs ?? DEFAULT_CALL_BUDGET_MS;
     this.#rateLimiter = opts.rateLimiter;
     this.#onAttempt = opts.onAttempt;
+    this.#onWait = opts.onWait;
     this.#http = createHttpInstance({ timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
     this.#scrub = createScrubber([opts.appSecret, ...(opts.redact ?? [])], () => this.#tokens.values());
     this.sdk = new lark.Client({
@@ -300,6 +311,7 @@ export class FeishuTransport {
           'feishu rate limit hit; waiting before retry',
         );
         await this.#sleep(waitMs);
+        this.#onWait?.({ endpoint, side: 'feishu', seconds: waitMs / 1000 });
         continue;
       }
       throw error;
@@ -376,11 +388,15 @@ export class FeishuTransport {
     // of client-side wait is final, not a Feishu 99991400 to back off from and retry.
     // Our own queue is not Feishu failing: the command's deadline does not run while we wait in it.
     // Resumed also when the wait runs out: a pause left open would stop the clock of every caller waiting.
-    const resume = pauseDeadline();
-    try {
-      await this.#rateLimiter?.acquire(endpoint, scope, Math.max(0, maxWaitMs));
-    } finally {
-      resume();
+    if (this.#rateLimiter) {
+      const waitStarted = performance.now();
+      const resume = pauseDeadline();
+      try {
+        await this.#rateLimiter.acquire(endpoint, scope, Math.max(0, maxWaitMs));
+      } finally {
+        resume();
+        this.#onWait?.({ endpoint, side: 'client', seconds: (performance.now() - waitStarted) / 1000 });
+      }
     }
     const started = performance.now();
     try {

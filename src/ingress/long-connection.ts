@@ -4,7 +4,7 @@ import { EventRefusedError } from '../bot/dispatcher.js';
 import { EVENT_CARD_ACTION, type EventEnvelope } from '../feishu/events.js';
 import { createScrubber, type Scrubber } from '../feishu/scrub.js';
 import { createSdkLogger } from '../feishu/sdk-logger.js';
-import type { Metrics } from '../metrics.js';
+import type { LongConnectionMetrics, Metrics } from '../metrics.js';
 import { checkEventShape } from './event-shape.js';
 
 /**
@@ -72,6 +72,7 @@ type State = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
  */
 export class LongConnection {
   readonly #opts: LongConnectionOptions;
+  readonly #metrics: LongConnectionMetrics;
   readonly #log: Logger;
   readonly #client: lark.WSClient;
   /** What Feishu says back may echo the request (the secret): scrubbed before any log line or error. */
@@ -84,6 +85,7 @@ export class LongConnection {
 
   constructor(opts: LongConnectionOptions) {
     this.#opts = opts;
+    this.#metrics = opts.metrics.longConnection();
     this.#log = opts.logger.child({ component: 'long-connection' });
     this.#restartDelayMs = opts.restartDelayMs?.first ?? 5_000;
     const scrub = createScrubber([opts.appSecret, ...(opts.redact ?? [])]);
@@ -102,7 +104,7 @@ export class LongConnection {
       onReconnecting: () => this.#disconnected(),
       onError: (err) => this.#gaveUp(err),
     });
-    opts.metrics.set('fsb_ws_connected', 0);
+    this.#metrics.connected.set(0);
   }
 
   /** Open and able to receive: `/readyz` is 503 otherwise. */
@@ -147,7 +149,7 @@ export class LongConnection {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#client.close();
-    this.#opts.metrics.set('fsb_ws_connected', 0);
+    this.#metrics.connected.set(0);
     this.#log.info('long connection closed');
   }
 
@@ -165,9 +167,9 @@ export class LongConnection {
     if (this.#state === 'closed') return;
     this.#state = 'connected';
     this.#restartDelayMs = this.#opts.restartDelayMs?.first ?? 5_000;
-    this.#opts.metrics.set('fsb_ws_connected', 1);
+    this.#metrics.connected.set(1);
     if (again) {
-      this.#opts.metrics.inc('fsb_ws_reconnects_total');
+      this.#metrics.reconnects.inc();
       this.#log.info('long connection re-established');
     } else {
       this.#log.info('long connection open: receiving events and card callbacks from Feishu');
@@ -178,7 +180,7 @@ export class LongConnection {
   #disconnected(): void {
     if (this.#state === 'closed') return;
     this.#state = 'reconnecting';
-    this.#opts.metrics.set('fsb_ws_connected', 0);
+    this.#metrics.connected.set(0);
     this.#log.warn('long connection lost; reconnecting (/readyz answers 503 meanwhile)');
   }
 
@@ -188,7 +190,7 @@ export class LongConnection {
     const reason = this.#scrub(err.message);
     const code = endpointCode(reason);
     const starting = this.#firstOutcome !== undefined;
-    this.#opts.metrics.set('fsb_ws_connected', 0);
+    this.#metrics.connected.set(0);
     if (starting && code !== undefined && code !== CODE_TOO_MANY_CONNECTIONS && code !== CODE_SYSTEM_BUSY) {
       this.#state = 'closed';
       this.#client.close({ force: true });
@@ -213,14 +215,14 @@ export class LongConnection {
     try {
       return await this.#handle(data);
     } finally {
-      this.#opts.metrics.observe('fsb_ws_answer_seconds', (performance.now() - started) / 1000);
+      this.#metrics.answerDuration.observe((performance.now() - started) / 1000);
     }
   }
 
   async #handle(data: unknown): Promise<unknown> {
     const checked = checkEventShape(data);
     if (!checked.ok) {
-      this.#opts.metrics.inc('fsb_ws_frames_total', { type: 'event', outcome: 'dropped' });
+      this.#metrics.frames.inc({ type: 'event', outcome: 'dropped' });
       this.#log.warn(
         {
           event_type: checked.eventType,
@@ -236,13 +238,13 @@ export class LongConnection {
     const { event_id: eventId, event_type: eventType } = envelope.header;
     if (eventType === EVENT_CARD_ACTION) {
       const answer = await this.#opts.answerCard(envelope);
-      this.#opts.metrics.inc('fsb_ws_frames_total', { type: 'card', outcome: 'answered' });
+      this.#metrics.frames.inc({ type: 'card', outcome: 'answered' });
       return answer;
     }
     try {
       await this.#opts.accept(envelope);
     } catch (err) {
-      this.#opts.metrics.inc('fsb_ws_frames_total', { type: 'event', outcome: 'refused' });
+      this.#metrics.frames.inc({ type: 'event', outcome: 'refused' });
       if (err instanceof EventRefusedError) {
         this.#log.info(
           { event_id: eventId, reason: err.reason },
@@ -254,7 +256,7 @@ export class LongConnection {
       // The SDK answers the frame with code 500: not acknowledged.
       throw err;
     }
-    this.#opts.metrics.inc('fsb_ws_frames_total', { type: 'event', outcome: 'accepted' });
+    this.#metrics.frames.inc({ type: 'event', outcome: 'accepted' });
     this.#log.debug({ event_id: eventId, event_type: eventType }, 'event accepted');
     return undefined;
   }

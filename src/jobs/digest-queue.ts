@@ -2,7 +2,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type DigestRunner, type DueDigest, digestJobId } from '../digest/runner.js';
-import type { Metrics } from '../metrics.js';
+import { type Metrics, QUEUE_STATES } from '../metrics.js';
 import { QUEUE_PREFIX } from './connections.js';
 import { EVENT_WORKER_LOCKS } from './event-queue.js';
 
@@ -41,6 +41,7 @@ export class QueueDigestScheduler implements DigestScheduler {
   private readonly queue: Queue;
   private readonly worker: Worker;
   private readonly log: Logger;
+  private readonly stopWatching: () => void;
 
   constructor(
     private readonly opts: {
@@ -55,7 +56,7 @@ export class QueueDigestScheduler implements DigestScheduler {
   ) {
     this.log = opts.logger.child({ queue: DIGEST_QUEUE });
     this.queue = new Queue(DIGEST_QUEUE, { connection: opts.producer, prefix: QUEUE_PREFIX });
-    this.worker = new Worker(DIGEST_QUEUE, (job: Job) => this.process(job), {
+    this.worker = new Worker(DIGEST_QUEUE, (job: Job) => this.processTimed(job), {
       connection: opts.consumer,
       prefix: QUEUE_PREFIX,
       // Sends wait on the shared rate limiter, so more concurrency only means more jobs waiting there.
@@ -71,6 +72,7 @@ export class QueueDigestScheduler implements DigestScheduler {
     );
     this.worker.on('error', (err) => this.log.warn({ reason: err.message }, 'digest worker error'));
     this.queue.on('error', (err) => this.log.warn({ reason: err.message }, 'digest queue error'));
+    this.stopWatching = opts.metrics.watchQueue(DIGEST_QUEUE, () => this.queue.getJobCounts(...QUEUE_STATES));
   }
 
   async start(): Promise<void> {
@@ -93,7 +95,23 @@ export class QueueDigestScheduler implements DigestScheduler {
   async stop(): Promise<void> {
     // The scheduler stays in Redis: the other replicas keep using it, and the next start upserts it again.
     await this.worker.close();
+    this.stopWatching();
     await this.queue.close();
+  }
+
+  private async processTimed(job: Job): Promise<unknown> {
+    const started = performance.now();
+    let outcome = 'failed';
+    try {
+      const result = await this.process(job);
+      outcome = 'completed';
+      return result;
+    } finally {
+      this.opts.metrics.jobDuration.observe(
+        { queue: DIGEST_QUEUE, outcome },
+        (performance.now() - started) / 1000,
+      );
+    }
   }
 
   private async process(job: Job): Promise<unknown> {

@@ -10,7 +10,7 @@ import {
   RunLaterError,
 } from '../bot/dispatcher.js';
 import type { EventEnvelope } from '../feishu/events.js';
-import type { Metrics } from '../metrics.js';
+import { type Metrics, QUEUE_STATES } from '../metrics.js';
 import { QUEUE_PREFIX, withTimeout } from './connections.js';
 
 export const EVENT_QUEUE = 'events';
@@ -102,6 +102,7 @@ export class QueueDispatcher implements EventDispatcher {
   private handling = 0;
 
   private readonly retry: EventRetryPolicy;
+  private readonly stopWatching: () => void;
 
   constructor(private readonly opts: QueueDispatcherOptions) {
     this.log = opts.logger.child({ queue: EVENT_QUEUE });
@@ -126,6 +127,7 @@ export class QueueDispatcher implements EventDispatcher {
     this.worker.on('failed', (job, err) => this.onFailed(job, err));
     this.worker.on('error', (err) => this.log.warn({ reason: err.message }, 'event worker error'));
     this.queue.on('error', (err) => this.log.warn({ reason: err.message }, 'event queue error'));
+    this.stopWatching = opts.metrics.watchQueue(EVENT_QUEUE, () => this.queue.getJobCounts(...QUEUE_STATES));
   }
 
   /** Start taking jobs (after the app is ready, so a failed boot never half-processes anything). */
@@ -175,23 +177,34 @@ export class QueueDispatcher implements EventDispatcher {
     // Still waited for: `close(true)` after `close()` only returns the same promise. While Redis is away it never
     // settles, and the shutdown budget (lifecycle.ts) ends the process, saying this step was left.
     await graceful;
+    this.stopWatching();
     await this.queue.close();
   }
 
   /** `process`, counted in `unfinishedHere` while it runs. */
   private async processCounted(job: Job<EventEnvelope>, token: string | undefined): Promise<void> {
     this.handling += 1;
+    const started = performance.now();
+    let outcome = 'failed';
     try {
       await this.process(job, token);
+      outcome = 'completed';
+    } catch (err) {
+      if (err instanceof DelayedError) outcome = 'run_later';
+      throw err;
     } finally {
       this.handling -= 1;
+      this.opts.metrics.jobDuration.observe(
+        { queue: EVENT_QUEUE, outcome },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 
   private async process(job: Job<EventEnvelope>, token: string | undefined): Promise<void> {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
-    this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'started' });
+    this.opts.metrics.jobs.inc({ queue: EVENT_QUEUE, outcome: 'started' });
     // The command's budget counts from its first attempt's start, not from acceptance: a backlog waiting for a
     // worker is not Feishu being slow. Remembered in the job only when an attempt fails, off the happy path.
     const recorded = readProgress(job.progress);
@@ -226,7 +239,7 @@ export class QueueDispatcher implements EventDispatcher {
       }
       throw err;
     }
-    this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'completed' });
+    this.opts.metrics.jobs.inc({ queue: EVENT_QUEUE, outcome: 'completed' });
   }
 
   /** How long until the next later run, or undefined when it would start past the window. */
@@ -264,7 +277,7 @@ export class QueueDispatcher implements EventDispatcher {
     await job.updateProgress(progress).catch((progressErr: unknown) => {
       this.log.warn({ job_id: job.id, err: progressErr }, 'could not record the later run');
     });
-    this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: 'run_later' });
+    this.opts.metrics.jobs.inc({ queue: EVENT_QUEUE, outcome: 'run_later' });
     const reason = err.cause instanceof Error ? err.cause.message : String(err.cause);
     this.log.warn(
       { job_id: job.id, run: next.runs, delay_ms: delayMs, reason },
@@ -275,7 +288,7 @@ export class QueueDispatcher implements EventDispatcher {
 
   private onFailed(job: Job<EventEnvelope> | undefined, err: Error): void {
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
-    this.opts.metrics.inc('fsb_jobs_total', { queue: EVENT_QUEUE, outcome: final ? 'failed' : 'retrying' });
+    this.opts.metrics.jobs.inc({ queue: EVENT_QUEUE, outcome: final ? 'failed' : 'retrying' });
     const fields = { job_id: job?.id, attempt: job?.attemptsMade, reason: err.message };
     if (final) this.log.error(fields, 'event job failed for good');
     else this.log.info(fields, 'event job failed; retrying with backoff');

@@ -67,6 +67,7 @@ export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTa
   async (app, opts) => {
     const { appId, appSecret, domain, encryptKey, verificationToken } = app.config.feishu;
     const logger = rootLogger(app).child({ component: 'feishu' });
+    const { feishuRequestDuration: feishuRequests, rateLimitWait } = app.metrics;
     // With Redis every replica draws from one budget per endpoint; in memory the budget is this process's.
     const rateLimiter = createRateLimiter({
       ...(app.store instanceof RedisStore ? { redis: app.store.client } : {}),
@@ -83,6 +84,10 @@ export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTa
         rateLimiter,
         // Scrubbed from anything Feishu (or something in between) echoes back, with the app secret and token.
         redact: [encryptKey, verificationToken],
+        onAttempt: (attempt) => {
+          feishuRequests.observe({ endpoint: attempt.endpoint, code: String(attempt.code) }, attempt.seconds);
+        },
+        onWait: ({ endpoint, side, seconds }) => rateLimitWait.observe({ endpoint, side }, seconds),
       });
     app.decorate('feishu', feishu);
     if (!opts.feishu) app.addHook('onClose', async () => feishu.close());

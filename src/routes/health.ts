@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 
 /**
  * `/healthz` says the process is alive (for restarts), `/readyz` that it can do work (for load balancers): the
- * store answers and, in websocket mode, the long connection is open. `/metrics` is Prometheus text.
+ * store answers and, in websocket mode, the long connection is open. `/metrics` is Prometheus text (prom-client).
  */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -24,7 +24,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/metrics', async (_req, reply) => {
-    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    reply.type(app.metrics.contentType);
     return app.metrics.render();
   });
 };

@@ -8,6 +8,8 @@ import { type OpenedRequest, openFeishuRequest, type VerifyOptions } from '../in
 /** Feishu event bodies are a few KB; anything near this is not Feishu. Larger bodies get 413 before parsing. */
 export const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
+type WebhookOutcome = 'accepted' | 'challenge' | 'rejected' | 'malformed' | 'dropped' | 'refused';
+
 export interface WebhookRouteOptions {
   /** Clock for the signature timestamp window; tests move it to sign "stale" requests. */
   now?: () => number;
@@ -36,6 +38,12 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
     ...(opts.now ? { now: opts.now } : {}),
   };
 
+  /** Counted, and kept on the request for `fsb_http_request_duration_seconds{outcome}`. */
+  function countOutcome(req: FastifyRequest, route: 'event' | 'card', outcome: WebhookOutcome): void {
+    req.outcome = outcome;
+    app.metrics.webhookRequests.inc({ route, outcome });
+  }
+
   /** Verify, or answer 401/400 and return undefined: nothing unverified goes further. */
   function openOrReject(
     route: 'event' | 'card',
@@ -46,14 +54,14 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
       return openFeishuRequest({ rawBody: req.body as Buffer, headers: req.headers }, verifyOptions);
     } catch (err) {
       if (err instanceof RequestVerificationError) {
-        app.metrics.inc('fsb_webhook_requests_total', { route, outcome: 'rejected' });
+        countOutcome(req, route, 'rejected');
         req.log.warn({ reason: err.reason }, 'webhook request failed verification');
         // The reason stays in our log: telling the sender which check failed only helps a forger.
         void reply.code(401).send({ error: 'unauthorized' });
         return undefined;
       }
       if (err instanceof MalformedRequestError) {
-        app.metrics.inc('fsb_webhook_requests_total', { route, outcome: 'malformed' });
+        countOutcome(req, route, 'malformed');
         req.log.warn({ detail: err.message }, 'malformed webhook request');
         void reply.code(400).send({ error: 'bad request' });
         return undefined;
@@ -74,7 +82,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
   ): EventEnvelope | undefined {
     const checked = checkEventShape(envelope);
     if (checked.ok) return checked.envelope;
-    app.metrics.inc('fsb_webhook_requests_total', { route, outcome: 'dropped' });
+    countOutcome(req, route, 'dropped');
     req.log.warn(
       {
         event_type: checked.eventType,
@@ -91,7 +99,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
     const opened = openOrReject('event', req, reply);
     if (!opened) return reply;
     if (opened.kind === 'challenge') {
-      app.metrics.inc('fsb_webhook_requests_total', { route: 'event', outcome: 'challenge' });
+      countOutcome(req, 'event', 'challenge');
       return { challenge: opened.challenge };
     }
     const envelope = readableOrDropped('event', opened.envelope, req);
@@ -110,10 +118,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
       } else {
         req.log.warn({ err, event_id: header.event_id }, 'event not accepted; asking Feishu to retry');
       }
-      app.metrics.inc('fsb_webhook_requests_total', { route: 'event', outcome: 'refused' });
+      countOutcome(req, 'event', 'refused');
       return reply.code(503).send({ error: 'unavailable' });
     }
-    app.metrics.inc('fsb_webhook_requests_total', { route: 'event', outcome: 'accepted' });
+    countOutcome(req, 'event', 'accepted');
     req.log.debug({ event_id: header.event_id, event_type: header.event_type }, 'event accepted');
     return {};
   });
@@ -122,17 +130,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
     const opened = openOrReject('card', req, reply);
     if (!opened) return reply;
     if (opened.kind === 'challenge') {
-      app.metrics.inc('fsb_webhook_requests_total', { route: 'card', outcome: 'challenge' });
+      countOutcome(req, 'card', 'challenge');
       return { challenge: opened.challenge };
     }
     const envelope = readableOrDropped('card', opened.envelope, req);
     // An empty answer: no toast, and the card stays as it is.
     if (!envelope) return {};
-    app.metrics.inc('fsb_webhook_requests_total', { route: 'card', outcome: 'accepted' });
+    countOutcome(req, 'card', 'accepted');
     return app.cardCallbacks.answer(envelope);
-  });
-
-  app.addHook('onResponse', async (_req, reply) => {
-    app.metrics.observe('fsb_webhook_ack_seconds', reply.elapsedTime / 1000);
   });
 };
