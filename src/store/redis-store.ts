@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { BotError } from '../errors.js';
 import type { Store } from './store.js';
@@ -59,6 +61,11 @@ return 0`;
 export interface RedisStoreOptions {
   /** Connection loss and recovery are logged once each, not once per reconnect attempt. */
   logger?: StoreLogger;
+  /**
+   * Extra TLS settings for a `rediss://` URL, e.g. `ca` for a throwaway CA in tests. Operators trust a private CA
+   * with `NODE_EXTRA_CA_CERTS` instead (README → Redis in production); never `rejectUnauthorized: false`.
+   */
+  tls?: ConnectionOptions;
 }
 
 /**
@@ -73,10 +80,15 @@ export class RedisStore implements Store {
   #connecting: Promise<void> | undefined;
   #wasReady = false;
   #degraded = false;
+  /** The socket error behind a failed first connect: ioredis itself rejects with a bare "Connection is closed." */
+  #connectError: Error | undefined;
 
   constructor(clientOrUrl: Redis | string, opts: RedisStoreOptions = {}) {
     this.#ownsClient = typeof clientOrUrl === 'string';
-    this.#client = typeof clientOrUrl === 'string' ? new Redis(clientOrUrl, REDIS_OPTIONS) : clientOrUrl;
+    this.#client =
+      typeof clientOrUrl === 'string'
+        ? new Redis(clientOrUrl, redisOptionsFor(clientOrUrl, opts.tls))
+        : clientOrUrl;
     this.#logger = opts.logger;
     // Without an 'error' listener ioredis prints every reconnect failure to stderr by itself.
     this.#client.on('error', this.#onError);
@@ -179,15 +191,22 @@ export class RedisStore implements Store {
   /** `lazyConnect` keeps construction free of I/O; the first command (or `createStore`'s ping) connects. */
   #connect(): Promise<void> {
     if (this.#client.status === 'wait') {
-      this.#connecting = this.#client.connect().finally(() => {
-        this.#connecting = undefined;
-      });
+      this.#connecting = this.#client
+        .connect()
+        .catch((err: unknown) => {
+          throw this.#connectError ?? err;
+        })
+        .finally(() => {
+          this.#connecting = undefined;
+        });
     }
     return this.#connecting ?? Promise.resolve();
   }
 
   readonly #onError = (err: Error): void => {
     // Before the first 'ready' the failure surfaces through the rejected command; logging it too is noise.
+    // Keep the first: the socket's own error. Later ones are ioredis's handshake commands failing after it.
+    if (!this.#wasReady) this.#connectError ??= err;
     if (!this.#wasReady || this.#degraded) return;
     this.#degraded = true;
     this.#logger?.warn(
@@ -202,6 +221,26 @@ export class RedisStore implements Store {
     this.#degraded = false;
     this.#logger?.info({ store: 'redis' }, 'redis connection restored');
   };
+}
+
+/**
+ * The client settings for a URL. `rediss://` (in any case: ioredis only spots it in lower case) means TLS with
+ * Node's defaults: the certificate chain and host name are verified against Node's CAs plus `NODE_EXTRA_CA_CERTS`.
+ * ioredis sends no SNI by itself (https://github.com/redis/ioredis/pull/2105), yet endpoints behind a TLS proxy
+ * pick the certificate or the database by it, so the URL's host name goes along; an IP literal does not, as SNI
+ * allows host names only (RFC 6066 §3). Connections duplicated from the client inherit all of this.
+ */
+function redisOptionsFor(url: string, tls: ConnectionOptions | undefined): RedisOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return REDIS_OPTIONS; // ioredis reports the malformed URL when it connects.
+  }
+  if (parsed.protocol !== 'rediss:') return REDIS_OPTIONS;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const servername = host !== '' && isIP(host) === 0 ? { servername: host } : {};
+  return { ...REDIS_OPTIONS, tls: { ...servername, ...tls } };
 }
 
 /** The URL with its password masked, for logs and error messages. */
