@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { onFreePort, spawnRedisServer, stopProcess, waitForServer } from './support/redis-process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,12 +43,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
 /** Starts redis-server on a free loopback port and resolves once it answers PING. */
 export async function startRedisServer(): Promise<RedisServerHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'fsb-redis-'));
-  // The free port is found by a bind-then-close, so another process may grab it before redis does; retry.
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await findFreePort();
-    try {
-      const child = await spawnRedis(port, dir);
+  try {
+    return await onFreePort(async (port) => {
+      const child = await spawnRedisServer(redisArgs(port, dir), () =>
+        waitForServer(`redis-server on port ${port}`, async () =>
+          (await sendRaw(port, [['PING']])).startsWith('+PONG'),
+        ),
+      );
       return {
         port,
         url: `redis://127.0.0.1:${port}`,
@@ -57,30 +58,15 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
           await rm(dir, { recursive: true, force: true });
         },
       };
-    } catch (err) {
-      if (err instanceof RedisNotInstalledError) {
-        await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
-      lastError = err;
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw lastError;
-}
-
-class RedisNotInstalledError extends Error {
-  constructor() {
-    super(
-      'redis-server is not installed, and the Redis tests need a throwaway one (they never use your own ' +
-        'database). Install it with `apt-get install redis-server` (Debian/Ubuntu) or ' +
-        '`brew install redis` (macOS), then rerun the tests.',
-    );
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
 }
 
-async function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
-  const args = [
+function redisArgs(port: number, dir: string): string[] {
+  return [
     '--port',
     String(port),
     '--bind',
@@ -96,38 +82,6 @@ async function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
     '--loglevel',
     'warning',
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  // If vitest dies without running teardown, do not leave an orphan server behind.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-
-  const spawnFailure = new Promise<never>((_, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT' ? new RedisNotInstalledError() : err);
-    });
-    child.once('exit', (code, signal) => {
-      reject(new Error(`redis-server exited early (code ${code}, signal ${signal}):\n${output.trim()}`));
-    });
-  });
-  spawnFailure.catch(() => {}); // Observed below via Promise.race; this only silences the late one.
-
-  try {
-    await Promise.race([waitForPong(port, 5_000), spawnFailure]);
-  } catch (err) {
-    await stopProcess(child);
-    throw err;
-  }
-  return child;
 }
 
 /** DB 0 holds the marker and the pool of logical databases handed to test files. */
@@ -138,34 +92,6 @@ async function prepareDatabases(port: number): Promise<void> {
     ['RPUSH', FREE_DBS_KEY, ...dbs],
   ]);
   if (reply.includes('-ERR')) throw new Error(`could not prepare the throwaway redis-server: ${reply}`);
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error('no port from listen(0)'))));
-    });
-  });
-}
-
-async function waitForPong(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if ((await sendRaw(port, [['PING']])).startsWith('+PONG')) return;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(
-    `redis-server on port ${port} did not answer PING within ${timeoutMs} ms: ${String(lastError)}`,
-  );
 }
 
 /**
@@ -191,14 +117,4 @@ function sendRaw(port: number, commands: string[][]): Promise<string> {
     });
     socket.connect(port, '127.0.0.1', () => socket.write(payload));
   });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  // No pid means spawn itself failed (ENOENT): there is no process and no 'exit' will ever come.
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-  await exited;
-  clearTimeout(timer);
 }

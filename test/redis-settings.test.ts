@@ -5,9 +5,7 @@
  * The start-up cases run against redis-servers this file starts with the settings under test (the shared
  * throwaway server from global-setup has one fixed configuration); each is killed in afterAll.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -20,6 +18,7 @@ import {
 } from '../src/store/redis-settings.js';
 import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
 import { startTestBot } from './helper.js';
+import { onFreePort, spawnRedisServer, stopProcess, waitForServer } from './support/redis-process.js';
 
 describe('assessRedisSettings', () => {
   const RDB_DEFAULT = '3600 1 300 100 60 10000';
@@ -193,18 +192,13 @@ interface OwnRedis {
 /** A redis-server of this file's own, with `settings` on top of a loopback port and a temp dir. */
 async function startOwnRedis(settings: string[]): Promise<OwnRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'fsb-redis-settings-'));
-  let lastError: unknown;
-  // The free port comes from a bind-then-close, so another process may take it first; retry on a new one.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await findFreePort();
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning', ...settings],
-      { stdio: 'ignore' },
-    );
-    const url = `redis://127.0.0.1:${port}`;
-    try {
-      await waitForPing(url, child);
+  try {
+    return await onFreePort(async (port) => {
+      const url = `redis://127.0.0.1:${port}`;
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning'];
+      const child = await spawnRedisServer([...args, ...settings], () =>
+        waitForServer(`redis-server at ${url}`, () => ping(url)),
+      );
       return {
         url,
         stop: async () => {
@@ -212,57 +206,20 @@ async function startOwnRedis(settings: string[]): Promise<OwnRedis> {
           await rm(dir, { recursive: true, force: true });
         },
       };
-    } catch (err) {
-      lastError = err;
-      await stopProcess(child);
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw lastError;
-}
-
-async function waitForPing(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  child.once('error', () => {
-    exited = true;
-  });
-  while (Date.now() < deadline && !exited) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') return;
-    } catch {
-      // Not listening yet.
-    } finally {
-      probe.disconnect();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server at ${url} did not answer PING (exited: ${exited})`);
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error('no port from listen(0)'))));
     });
-  });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-  await exited;
-  clearTimeout(timer);
+async function ping(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } finally {
+    probe.disconnect();
+  }
 }

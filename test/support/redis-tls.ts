@@ -7,14 +7,14 @@
  * `startSniFront` is a TLS front in front of it that records the server name (SNI) each connection sent, as a
  * managed service's TLS proxy would route on it.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
+import { onFreePort, spawnRedisServer, stopProcess, waitForServer } from './redis-process.js';
 
 const run = promisify(execFile);
 
@@ -44,31 +44,27 @@ export async function startTlsRedisServer(): Promise<TlsRedisServer> {
       readFile(files.key, 'utf8'),
     ]);
     const password = randomBytes(12).toString('hex');
-    // The free port is found by a bind-then-close, so another process may take it before redis does; retry.
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await findFreePort();
-      try {
-        const child = await spawnTlsRedis({ port, dir, password, ...files }, ca);
-        return {
-          port,
-          password,
-          ca,
-          caFile: files.ca,
-          cert,
-          key,
-          url: (db, opts = {}) =>
-            `rediss://:${password}@${opts.host ?? 'localhost'}:${opts.port ?? port}/${db}`,
-          stop: async () => {
-            await stopProcess(child);
-            await rm(dir, { recursive: true, force: true });
-          },
-        };
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw lastError;
+    return await onFreePort(async (port) => {
+      const child = await spawnRedisServer(tlsRedisArgs({ port, dir, password, ...files }), () =>
+        waitForServer(`TLS redis-server on port ${port}`, async () =>
+          (await tlsPing(port, ca, password)).includes('+PONG'),
+        ),
+      );
+      return {
+        port,
+        password,
+        ca,
+        caFile: files.ca,
+        cert,
+        key,
+        url: (db: number, opts: { host?: string; port?: number } = {}) =>
+          `rediss://:${password}@${opts.host ?? 'localhost'}:${opts.port ?? port}/${db}`,
+        stop: async () => {
+          await stopProcess(child);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -143,8 +139,8 @@ interface SpawnOptions extends CertificateFiles {
   password: string;
 }
 
-async function spawnTlsRedis(opts: SpawnOptions, caPem: string): Promise<ChildProcess> {
-  const args = [
+function tlsRedisArgs(opts: SpawnOptions): string[] {
+  return [
     '--port',
     '0',
     '--tls-port',
@@ -170,60 +166,6 @@ async function spawnTlsRedis(opts: SpawnOptions, caPem: string): Promise<ChildPr
     '--loglevel',
     'warning',
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  // If vitest dies without running afterAll, do not leave an orphan server behind.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-
-  const spawnFailure = new Promise<never>((_, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'ENOENT'
-          ? new Error('redis-server is not installed; the TLS tests need a throwaway one built with TLS')
-          : err,
-      );
-    });
-    child.once('exit', (code, signal) => {
-      // e.g. "Bad directive or wrong number of arguments" from a redis-server built without TLS.
-      reject(new Error(`redis-server exited early (code ${code}, signal ${signal}):\n${output.trim()}`));
-    });
-  });
-  spawnFailure.catch(() => {}); // Observed below via Promise.race; this only silences the late one.
-
-  try {
-    await Promise.race([waitForTlsPong(opts.port, caPem, opts.password, 5_000), spawnFailure]);
-  } catch (err) {
-    await stopProcess(child);
-    throw err;
-  }
-  return child;
-}
-
-/** Resolves once the server completes a verified TLS handshake and answers AUTH + PING. */
-async function waitForTlsPong(port: number, ca: string, password: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if ((await tlsPing(port, ca, password)).includes('+PONG')) return;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(
-    `TLS redis-server on port ${port} did not answer PING within ${timeoutMs} ms: ${String(lastError)}`,
-  );
 }
 
 /** AUTH and PING in RESP by hand, so readiness depends on nothing but the server just started. */
@@ -299,25 +241,4 @@ export async function startSniFront(server: TlsRedisServer): Promise<SniFront> {
       await new Promise<void>((resolve) => front.close(() => resolve()));
     },
   };
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createTcpServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error('no port from listen(0)'))));
-    });
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-  await exited;
-  clearTimeout(timer);
 }
