@@ -4,10 +4,10 @@
  * access records off gets the 1069603 card. The uploaded bytes are parsed here, independently of the bot's writer.
  */
 import { describe, expect, it } from 'vitest';
-import type { EmulatedFile, SentMessage } from './emulator/feishu-emulator.js';
-import { botMention, makeLikes, makeViewers, messageEvent } from './emulator/fixtures.js';
+import type { EmulatedFile } from './emulator/feishu-emulator.js';
+import { makeLikes, makeViewers } from './emulator/fixtures.js';
 import { cardText } from './helper.js';
-import { useE2e } from './support/e2e.js';
+import { ask as askBot, useE2e } from './support/e2e.js';
 
 const OWNER = 'ou_exportowner000000000000000001';
 const STRANGER = 'ou_exportstranger0000000000000002';
@@ -35,21 +35,8 @@ const { emulator, bot } = useE2e({
   env: { DIGEST_TZ: 'Asia/Shanghai' },
 });
 
-async function ask(text: string, sender: string, opts: { group?: boolean } = {}): Promise<SentMessage[]> {
-  const before = emulator.messages.length;
-  await bot.deliver(
-    opts.group
-      ? messageEvent({
-          chatType: 'group',
-          mentions: [botMention(emulator.botOpenId)],
-          text: `@_user_1 ${text}`,
-          senderOpenId: sender,
-        })
-      : messageEvent({ text, senderOpenId: sender }),
-  );
-  await bot.settle();
-  return emulator.messages.slice(before);
-}
+const ask = (text: string, sender: string, opts: { group?: boolean } = {}) =>
+  askBot(bot, text, { sender, ...opts });
 
 /** RFC 4180 records, read without the bot's code: quoted fields, doubled quotes, CRLF. */
 function parseCsv(text: string): string[][] {

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SentMessage } from './emulator/feishu-emulator.js';
-import { botMention, cardActionEvent, makeLikes, makeViewers, messageEvent } from './emulator/fixtures.js';
+import { cardActionEvent, makeLikes, makeViewers, messageEvent } from './emulator/fixtures.js';
 import { buttons, buttonValue, cardText } from './helper.js';
-import { startE2e, useE2e } from './support/e2e.js';
+import { ask as askBot, startE2e, useE2e } from './support/e2e.js';
 
 const OWNER = 'ou_owner00000000000000000000001';
 const EDITOR_FULL = 'ou_fullaccess0000000000000000002';
@@ -40,21 +40,8 @@ const { emulator, bot } = useE2e({
   env: { BOT_ADMINS: ADMIN },
 });
 
-async function ask(text: string, sender: string, opts: { group?: boolean } = {}): Promise<SentMessage[]> {
-  const before = emulator.messages.length;
-  await bot.deliver(
-    opts.group
-      ? messageEvent({
-          chatType: 'group',
-          mentions: [botMention(emulator.botOpenId)],
-          text: `@_user_1 ${text}`,
-          senderOpenId: sender,
-        })
-      : messageEvent({ text, senderOpenId: sender }),
-  );
-  await bot.settle();
-  return emulator.messages.slice(before);
-}
+const ask = (text: string, sender: string, opts: { group?: boolean } = {}) =>
+  askBot(bot, text, { sender, ...opts });
 
 describe('viewers <link>', () => {
   it('shows the owner the 20 most recent viewers, newest first, with Next but no Previous', async () => {

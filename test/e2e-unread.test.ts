@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EmulatedChatMember, EmulatedViewer, SentMessage } from './emulator/feishu-emulator.js';
-import { botMention, cardActionEvent, messageEvent } from './emulator/fixtures.js';
+import { cardActionEvent, messageEvent } from './emulator/fixtures.js';
 import { buttonValue, cardText } from './helper.js';
-import { useE2e } from './support/e2e.js';
+import { ask, useE2e } from './support/e2e.js';
 
 const OWNER = 'ou_unreadowner000000000000000001';
 const READER = 'ou_unreadreader00000000000000002';
@@ -46,20 +46,8 @@ const { emulator, bot } = useE2e({
   },
 });
 
-async function askInGroup(text: string, sender: string, chatId = GROUP): Promise<SentMessage[]> {
-  const before = emulator.messages.length;
-  await bot.deliver(
-    messageEvent({
-      chatType: 'group',
-      chatId,
-      mentions: [botMention(emulator.botOpenId)],
-      text: `@_user_1 ${text}`,
-      senderOpenId: sender,
-    }),
-  );
-  await bot.settle();
-  return emulator.messages.slice(before);
-}
+const askInGroup = (text: string, sender: string, chatId = GROUP) =>
+  ask(bot, text, { sender, group: chatId });
 
 /** The open_ids a card renders as `<person>` tags. */
 function personIds(card: unknown): string[] {

@@ -6,6 +6,7 @@
  * - `startE2e(opts)`: one bot, for one test or several side by side; `close()` closes what it opened.
  * - `useE2e(opts)`: one bot for a whole file (or describe block), idle and with a clean emulator between tests.
  * - `useEmulator(opts)`: only the emulator, for files that start their bots (or child servers) per test.
+ * - `ask(bot, text, opts)`: one command, privately or @mentioned in a group, and what the bot sent for it.
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { LogLevel } from '../../src/config.js';
@@ -14,7 +15,13 @@ import type { EventRetryPolicy } from '../../src/jobs/event-queue.js';
 import type { LongConnectionPluginOptions } from '../../src/plugins/long-connection.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Store } from '../../src/store/store.js';
-import { type EmulatedDoc, type FeishuEmulator, startFeishuEmulator } from '../emulator/feishu-emulator.js';
+import {
+  type EmulatedDoc,
+  type FeishuEmulator,
+  type SentMessage,
+  startFeishuEmulator,
+} from '../emulator/feishu-emulator.js';
+import { botMention, messageEvent } from '../emulator/fixtures.js';
 import { startTestBot, type TestBot } from '../helper.js';
 import { freshRedisDb } from '../redis.js';
 import { killAllChildServers } from './child-server.js';
@@ -194,4 +201,31 @@ function lateBound<T extends object>(what: string, current: () => T | undefined)
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+export interface AskOptions {
+  /** The asker's open_id; default a new one. */
+  sender?: string;
+  /** In a group, @mentioning the bot: `true` for a chat of its own, or that chat's id. Default: privately. */
+  group?: boolean | string;
+}
+
+/** Sends `text` as a message to the bot and returns every message the bot sent while handling it. */
+export async function ask(bot: E2e, text: string, opts: AskOptions = {}): Promise<SentMessage[]> {
+  const { emulator } = bot;
+  const before = emulator.messages.length;
+  const sender = opts.sender !== undefined ? { senderOpenId: opts.sender } : {};
+  await bot.deliver(
+    opts.group
+      ? messageEvent({
+          chatType: 'group',
+          ...(typeof opts.group === 'string' ? { chatId: opts.group } : {}),
+          mentions: [botMention(emulator.botOpenId)],
+          text: `@_user_1 ${text}`,
+          ...sender,
+        })
+      : messageEvent({ text, ...sender }),
+  );
+  await bot.settle();
+  return emulator.messages.slice(before);
 }
