@@ -199,6 +199,17 @@ const COMMAND_HELP: readonly CommandHelp[] = [
     more: (input) => describeDigestTime(input.digestDefault),
   },
   {
+    id: 'help_usage',
+    usage: { zh: '**用量**（或 `usage`、`调用量`）', en: '**usage**' },
+    what: {
+      zh: '本机器人本月的飞书 API 调用次数（按接口）、一次日报推送用了多少次，以及按目前速度到月底的预计；设置了 `FEISHU_MONTHLY_CALL_BUDGET` 时还显示预算已用的比例。免费版飞书的企业所有自建应用每月共享 10,000 次调用。',
+      en: "This bot's Feishu API calls this month by endpoint, what one digest run costs, and the projection to the month's end; with `FEISHU_MONTHLY_CALL_BUDGET` set, the share of it used. On the free plan all of a tenant's custom apps share 10,000 calls a month.",
+    },
+    example: { zh: '`用量`', en: '`usage`' },
+    needs: { zh: '无：由机器人自己统计。', en: 'nothing: the bot counts its own calls.' },
+    who: ADMIN_ONLY,
+  },
+  {
     id: 'help_help',
     usage: { zh: '**帮助**（或 `help`）', en: '**help**' },
     what: { zh: '显示这张说明卡片。', en: 'Shows this card.' },

@@ -13,6 +13,11 @@ export interface Config {
     verificationToken?: string;
     /** Resolved base URL of the Open Platform, without a trailing slash. */
     domain: string;
+    /**
+     * FEISHU_MONTHLY_CALL_BUDGET: the API calls a month this bot may spend (the tenant's quota, less what its
+     * other custom apps use). At 80 % the admins are warned once; once spent, digests fetch each item once a day.
+     */
+    monthlyCallBudget?: number;
   };
   /**
    * How Feishu delivers events and card callbacks: `webhook` (POST /webhook/event and /webhook/card, a public URL)
@@ -45,6 +50,10 @@ const FEISHU_DOMAINS: Record<string, string> = {
 const CREDENTIALS_HINT = 'Developer Console → your app → Credentials & Basic Info (凭证与基础信息)';
 const EVENTS_HINT =
   'Developer Console → your app → Events & Callbacks → Encryption Strategy (事件与回调 → 加密策略)';
+
+// https://open.feishu.cn/document/platform-notices/platform-updates-/custom-app-api-call-limit
+const CALLS_HINT =
+  "Feishu's notice on custom app API call limits (free plan: 10,000 calls a month for all the tenant's custom apps)";
 
 const SUBSCRIPTION_HINT =
   'Developer Console → your app → Events & Callbacks → Subscription mode, for events and for callbacks ' +
@@ -88,6 +97,18 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const domain = parseDomain(read('FEISHU_DOMAIN'), problems);
+
+  const budgetText = read('FEISHU_MONTHLY_CALL_BUDGET');
+  const monthlyCallBudget = budgetText === undefined ? undefined : parseInteger(budgetText, 0);
+  if (
+    budgetText !== undefined &&
+    (monthlyCallBudget === undefined || monthlyCallBudget < 1 || !Number.isSafeInteger(monthlyCallBudget))
+  )
+    problems.push(
+      `FEISHU_MONTHLY_CALL_BUDGET must be a positive whole number of API calls a month, e.g. 8000 (got ` +
+        `"${budgetText}"): the share of the tenant's quota this bot may spend, see ${CALLS_HINT}; leave it unset ` +
+        'for no budget',
+    );
 
   const eventMode = (read('FEISHU_EVENT_MODE') ?? 'webhook').toLowerCase();
   if (!isEventMode(eventMode))
@@ -149,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
       ...(encryptKey ? { encryptKey } : {}),
       ...(verificationToken ? { verificationToken } : {}),
       domain,
+      ...(monthlyCallBudget !== undefined ? { monthlyCallBudget } : {}),
     },
     eventMode,
     ...(redisUrl ? { redisUrl } : {}),

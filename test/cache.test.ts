@@ -407,6 +407,7 @@ describe('JsonCache behaviour independent of the adapter', () => {
       hashSet: () => Promise.reject(down),
       hashDelete: () => Promise.reject(down),
       hashGetAll: () => Promise.reject(down),
+      hashIncrement: () => Promise.reject(down),
       ping: () => Promise.reject(down),
       close: () => Promise.resolve(),
     };

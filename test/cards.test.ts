@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildCallBudgetWarningCard,
+  buildCallUsageCard,
+  buildCallUsageDeniedCard,
+  type CallUsageCardInput,
+} from '../cards/call-usage-card.js';
+import {
   type AppUsageCardInput,
   buildAccessDeniedCard,
   buildAppUsageCard,
@@ -307,6 +313,30 @@ function appInput(overrides: Partial<AppUsageCardInput> = {}): AppUsageCardInput
 }
 
 // --- Walking the card JSON ------------------------------------------------------------------------
+
+/** A month's calls as `usage` reads them: 19.5 days into a 30-day November, with the last digest run. */
+function callUsageInput(overrides: Partial<CallUsageCardInput> = {}): CallUsageCardInput {
+  return {
+    month: '2026-11',
+    timeZone: 'Asia/Shanghai',
+    byEndpoint: [
+      { endpoint: 'im.v1.message.create', calls: 420 },
+      { endpoint: 'drive.v1.fileStatistics.get', calls: 1_830 },
+      { endpoint: 'auth.v3.tenantAccessToken.internal', calls: 24 },
+      { endpoint: 'im.v1.message.reply', calls: 420 },
+    ],
+    total: 2_694,
+    projection: { projected: 4_145, elapsedDays: 19.5, daysInMonth: 30 },
+    lastRun: {
+      date: '2026-11-20',
+      startedAt: Date.parse('2026-11-20T10:30:05+08:00'),
+      chats: 12,
+      items: 9,
+      calls: 21,
+    },
+    ...overrides,
+  };
+}
 
 type Json = Record<string, unknown>;
 
@@ -625,6 +655,24 @@ const CARDS: Array<[string, Card]> = [
     'usage app bad_app_id',
     buildUsageCard({ command: 'app', problem: 'bad_app_id', detail: { input: 'cli_123' } }),
   ],
+  ['call usage without a budget', buildCallUsageCard(callUsageInput())],
+  ['call usage under budget', buildCallUsageCard(callUsageInput({ budget: 8_000 }))],
+  ['call usage past 80 %', buildCallUsageCard(callUsageInput({ budget: 3_000 }))],
+  ['call usage budget spent', buildCallUsageCard(callUsageInput({ budget: 2_000 }))],
+  [
+    'call usage empty month',
+    buildCallUsageCard(
+      callUsageInput({
+        byEndpoint: [],
+        total: 0,
+        projection: { projected: 0, elapsedDays: 0.2, daysInMonth: 31 },
+        lastRun: undefined,
+        month: '2026-12',
+      }),
+    ),
+  ],
+  ['call budget warning', buildCallBudgetWarningCard({ month: '2026-11', total: 6_400, budget: 8_000 })],
+  ['call usage denied', buildCallUsageDeniedCard()],
 ];
 
 describe('every card', () => {
@@ -782,6 +830,7 @@ describe('buildHelpCard', () => {
     ['workplace', '工作台', '30d', ['workplace:workplace_using_data:read']],
     ['app', '应用', 'cli_', ['application:application.app_usage_stats.overview:readonly']],
     ['digest', '订阅', '/docx/', []],
+    ['usage', '用量', '', []],
     ['help', '帮助', '', []],
   ];
 
@@ -808,7 +857,7 @@ describe('buildHelpCard', () => {
 
   it('marks workplace and app as admin-only and states the privacy rule for people lists', () => {
     const card = buildHelpCard();
-    for (const id of ['help_workplace', 'help_app']) {
+    for (const id of ['help_workplace', 'help_app', 'help_usage']) {
       expect(textOf(byElementId(card, id), 'en_us')).toContain('Bot admins only');
       expect(textOf(byElementId(card, id), 'zh_cn')).toContain('仅机器人管理员');
     }
@@ -826,11 +875,12 @@ describe('buildHelpCard', () => {
     expect(textOf(byElementId(card, 'help_digest'), 'zh_cn')).toContain('仅机器人管理员');
   });
 
-  it('lists digest before help, with its subcommands and where the default time comes from', () => {
+  it('lists digest, then usage, before help, with its subcommands and where the default time comes from', () => {
     const card = buildHelpCard();
     const ids = card.body.elements.map((e) => e.element_id);
     expect(ids.indexOf('help_digest')).toBe(ids.indexOf('help_app') + 1);
-    expect(ids.indexOf('help_help')).toBe(ids.indexOf('help_digest') + 1);
+    expect(ids.indexOf('help_usage')).toBe(ids.indexOf('help_digest') + 1);
+    expect(ids.indexOf('help_help')).toBe(ids.indexOf('help_usage') + 1);
     const en = textOf(byElementId(card, 'help_digest'), 'en_us');
     for (const part of [
       'add workplace',
@@ -886,6 +936,102 @@ describe('buildHelpCard', () => {
     const card = buildHelpCard({ unknownWord: '<at id=all></at>' });
     expect(markdownText(card, 'en_us')).not.toContain('<at');
     expect(decodeEntities(markdownText(card, 'en_us'))).toContain('<at id=all></at>');
+  });
+});
+
+describe('buildCallUsageCard', () => {
+  it('lists this month’s calls by endpoint, most first, with what each is for, and the total', () => {
+    const card = buildCallUsageCard(callUsageInput());
+    const en = textOf(byElementId(card, 'usage_endpoints'), 'en_us');
+    const lines = en.split('\n');
+    expect(lines).toEqual([
+      '**By endpoint**',
+      '- `drive.v1.fileStatistics.get` document statistics: 1,830',
+      '- `im.v1.message.create` messages sent: 420',
+      '- `im.v1.message.reply` replies: 420',
+      '- `auth.v3.tenantAccessToken.internal` tenant access token: 24',
+      '- **Total**: 2,694',
+    ]);
+    expect(textOf(byElementId(card, 'usage_endpoints'), 'zh_cn')).toContain('文档统计：1,830');
+    expect(textOf(byElementId(card, 'fig_total'), 'en_us')).toContain('**2,694**');
+    expect(card.header.title.content).toBe('API calls · 2026-11');
+  });
+
+  it('shows an endpoint it has no words for by its name, escaped when it is not name-shaped', () => {
+    const card = buildCallUsageCard(
+      callUsageInput({
+        byEndpoint: [
+          { endpoint: 'contact.v3.user.get', calls: 3 },
+          { endpoint: '<at id=all></at>', calls: 1 },
+        ],
+        total: 4,
+      }),
+    );
+    const en = textOf(byElementId(card, 'usage_endpoints'), 'en_us');
+    expect(en).toContain('- `contact.v3.user.get`: 3');
+    expect(en).not.toContain('<at');
+    expect(decodeEntities(en)).toContain('<at id=all></at>: 1');
+  });
+
+  it('says what the last digest run cost, for how many chats and items, or that none is recorded', () => {
+    const en = textOf(byElementId(buildCallUsageCard(callUsageInput()), 'usage_run'), 'en_us');
+    expect(en).toContain('the last one (for 2026-11-20, started');
+    expect(en).toContain('cost 21 calls for 12 chats and 9 distinct items');
+    const none = buildCallUsageCard(callUsageInput({ lastRun: undefined }));
+    expect(textOf(byElementId(none, 'usage_run'), 'en_us')).toContain('none recorded yet');
+    expect(textOf(byElementId(none, 'usage_run'), 'zh_cn')).toContain('还没有记录');
+  });
+
+  it('states the projection with the days it is drawn from and the time zone', () => {
+    const card = buildCallUsageCard(callUsageInput());
+    expect(textOf(byElementId(card, 'fig_projected'), 'en_us')).toContain('**4,145**');
+    expect(textOf(byElementId(card, 'usage_projection'), 'en_us')).toBe(
+      "**Projected by the month's end**: about 4,145 (linear on 19.5 of 30 days gone, Asia/Shanghai).",
+    );
+  });
+
+  it('without a budget says nothing is limited and shows no budget figure', () => {
+    const card = buildCallUsageCard(callUsageInput());
+    expect(textOf(byElementId(card, 'usage_budget'), 'en_us')).toContain(
+      'No `FEISHU_MONTHLY_CALL_BUDGET` is set, so nothing is limited',
+    );
+    expect(() => byElementId(card, 'fig_budget')).toThrow();
+    expect(card.header.template).toBe('blue');
+  });
+
+  it.each([
+    [8_000, '33 %', 'blue', 'At this rate the budget lasts the month.'],
+    [4_000, '67 %', 'blue', 'At this rate the budget runs out before the month ends.'],
+    [3_000, '89 %', 'orange', 'Past 80 %: the bot admins were warned privately.'],
+    [2_694, '100 %', 'red', '**This month’s budget is spent.**'],
+    [2_000, '134 %', 'red', '**This month’s budget is spent.**'],
+  ])('with a budget of %i shows %s used, a %s header and “%s”', (budget, share, template, state) => {
+    const card = buildCallUsageCard(callUsageInput({ budget }));
+    expect(textOf(byElementId(card, 'fig_budget'), 'en_us')).toContain(`**${share}**`);
+    const en = textOf(byElementId(card, 'usage_budget'), 'en_us');
+    expect(en).toContain(`${share} used.`);
+    expect(en).toContain(state);
+    // What happens past the budget is said before it happens, not only after.
+    expect(en).toContain('digests still go out but fetch each item at most once a day');
+    expect(card.header.template).toBe(template);
+    expect(card.config.summary.content).toContain(`2,694 of ${budget.toLocaleString('en-US')} calls`);
+  });
+
+  it('warns with the month, the calls, the budget and where to look next', () => {
+    const card = buildCallBudgetWarningCard({ month: '2026-11', total: 6_400, budget: 8_000 });
+    expect(card.header.title.content).toBe('API calls at 80 % of the budget');
+    expect(textOf(byElementId(card, 'warn_calls'), 'en_us')).toBe(
+      'This bot has made 6,400 Feishu API calls in 2026-11, of a monthly budget (`FEISHU_MONTHLY_CALL_BUDGET`) of 8,000.',
+    );
+    expect(textOf(byElementId(card, 'warn_note'), 'en_us')).toContain('Send `usage`');
+    expect(textOf(byElementId(card, 'warn_note'), 'zh_cn')).toContain('`用量`');
+    expect(card.header.template).toBe('orange');
+  });
+
+  it('tells anyone but an admin who may see it', () => {
+    const en = markdownText(buildCallUsageDeniedCard(), 'en_us');
+    expect(en).toContain('only bot admins can see it');
+    expect(en).toContain('BOT_ADMINS');
   });
 });
 

@@ -869,6 +869,29 @@ function fastestMs(run: () => unknown): number {
   return fastest;
 }
 
+describe('parseCommand: usage', () => {
+  const USAGE: ParseOutcome = { kind: 'command', command: { name: 'usage' } };
+
+  it.each(['usage', 'USAGE', '/usage', '用量', '调用量', '用量：', 'usage this month'])(
+    'parses "%s" as usage',
+    (text) => {
+      expect(parseText(text)).toEqual(USAGE);
+    },
+  );
+
+  it('parses usage in a group once the bot mention is stripped', () => {
+    expect(parseText('@_user_1 用量', GROUP, [BOT_MENTION])).toEqual(USAGE);
+  });
+
+  it('suggests usage for its typos, and still suggests the older commands for theirs', () => {
+    expect(suggestCommand('usgae')).toBe('usage');
+    expect(suggestCommand('用')).toBe('app');
+    expect(suggestCommand('用两')).toBe('usage');
+    expect(parseText('useage')).toEqual({ kind: 'unknown', word: 'useage', suggestion: 'usage' });
+    expect(suggestCommand('unred')).toBe('unread');
+  });
+});
+
 describe('parseCommand: hostile input', () => {
   // The limit is lifted so the parser reads all 100 KB: this times the parser itself, not the length check.
   const UNLIMITED: ParseContext = { chatType: 'p2p', maxLength: Number.POSITIVE_INFINITY };
@@ -991,6 +1014,7 @@ describe('listCommands', () => {
       { name: 'trend', aliases: ['趋势'] },
       { name: 'workplace', aliases: ['工作台'] },
       { name: 'app', aliases: ['应用'] },
+      { name: 'usage', aliases: ['用量', '调用量'] },
       { name: 'digest', aliases: ['订阅', '日报'] },
       { name: 'help', aliases: ['帮助', '?', '？', 'h'] },
     ]);

@@ -71,6 +71,7 @@ describe('loadConfig', () => {
       FEISHU_APP_ID: 'app-123',
       FEISHU_APP_SECRET: 'has space',
       FEISHU_DOMAIN: 'ftp://example.com',
+      FEISHU_MONTHLY_CALL_BUDGET: 'lots',
       FEISHU_EVENT_MODE: 'polling',
       REDIS_URL: 'localhost:6379',
       PORT: '70000',
@@ -84,6 +85,7 @@ describe('loadConfig', () => {
       'FEISHU_APP_ID',
       'FEISHU_APP_SECRET',
       'FEISHU_DOMAIN',
+      'FEISHU_MONTHLY_CALL_BUDGET',
       'FEISHU_EVENT_MODE',
       'REDIS_URL',
       'PORT',
@@ -123,6 +125,35 @@ describe('loadConfig', () => {
     ['https://open.feishu.cn', 'https://open.feishu.cn'],
   ])('resolves FEISHU_DOMAIN=%s to %s', (value, expected) => {
     expect(loadConfig({ ...REQUIRED, FEISHU_DOMAIN: value }).feishu.domain).toBe(expected);
+  });
+
+  it('has no call budget unless FEISHU_MONTHLY_CALL_BUDGET is set, and reads it as a whole number', () => {
+    expect(loadConfig(REQUIRED).feishu.monthlyCallBudget).toBeUndefined();
+    expect(
+      loadConfig({ ...REQUIRED, FEISHU_MONTHLY_CALL_BUDGET: '' }).feishu.monthlyCallBudget,
+    ).toBeUndefined();
+    expect(loadConfig({ ...REQUIRED, FEISHU_MONTHLY_CALL_BUDGET: ' 8000 ' }).feishu.monthlyCallBudget).toBe(
+      8000,
+    );
+    expect(loadConfig({ ...REQUIRED, FEISHU_MONTHLY_CALL_BUDGET: '1' }).feishu.monthlyCallBudget).toBe(1);
+  });
+
+  it.each([
+    ['zero', '0'],
+    ['negative', '-100'],
+    ['a fraction', '8000.5'],
+    ['a word', 'unlimited'],
+    ['thousands separators', '10,000'],
+    ['beyond a safe integer', '99999999999999999999'],
+  ])('refuses a FEISHU_MONTHLY_CALL_BUDGET that is %s, saying what it should be', (_, value) => {
+    const problems = problemsOf({ ...REQUIRED, FEISHU_MONTHLY_CALL_BUDGET: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^FEISHU_MONTHLY_CALL_BUDGET must be a positive whole number of API calls a month/,
+    );
+    expect(problems[0]).toContain(`"${value}"`);
+    expect(problems[0]).toContain('10,000 calls a month');
+    expect(problems[0]).toContain('leave it unset');
   });
 
   it('rejects a FEISHU_DOMAIN with a path, since the SDK appends /open-apis itself', () => {

@@ -255,6 +255,8 @@ describe('one weekly digest per chat per week', () => {
         chatId: 'oc_weekly_a',
         date: '2026-11-30',
         period: 'week-2026-11-30',
+        // The run that queued it, whose cost `usage` reports.
+        run: expect.stringMatching(/^2026-11-30-/),
       });
     } finally {
       await Promise.all(bots.map((bot) => bot.close()));

@@ -240,6 +240,59 @@ describe.each(adapters)('Store contract: $name', (adapter) => {
     expect(await h.store.hashGetAll('h')).toEqual({ f: 'again' });
   });
 
+  it('hashIncrement counts fields from 0, adds to them and answers each new value', async () => {
+    expect(await h.store.hashIncrement('calls', { 'im.v1.message.create': 1, _total: 1 }, 60_000)).toEqual({
+      'im.v1.message.create': 1,
+      _total: 1,
+    });
+    expect(
+      await h.store.hashIncrement('calls', { 'drive.v1.fileStatistics.get': 2, _total: 2 }, 60_000),
+    ).toEqual({ 'drive.v1.fileStatistics.get': 2, _total: 3 });
+    expect(await h.store.hashGetAll('calls')).toEqual({
+      'im.v1.message.create': '1',
+      'drive.v1.fileStatistics.get': '2',
+      _total: '3',
+    });
+    expect(await h.store.hashIncrement('calls', {}, 60_000)).toEqual({});
+  });
+
+  it('loses none of 50 concurrent hashIncrement calls (replicas counting the same month)', async () => {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        h.store.hashIncrement('calls', { [`e${i % 5}`]: 1, _total: 1 }, 60_000),
+      ),
+    );
+    const all = await h.store.hashGetAll('calls');
+    expect(all._total).toBe('50');
+    for (let i = 0; i < 5; i++) expect(all[`e${i}`]).toBe('10');
+  });
+
+  it('hashIncrement gives the hash a TTL, renewed by each increment, after which it counts from 0 again', async () => {
+    await h.store.hashIncrement('calls', { n: 1 }, h.ttlMs);
+    await h.waitPastTtl();
+    expect(await h.store.hashGetAll('calls')).toEqual({});
+    expect(await h.store.hashGet('calls', 'n')).toBeNull();
+    // Gone means gone for every command: the key is free for a string, and a new count starts at 1.
+    expect(await h.store.setIfAbsent('calls', 'str', h.ttlMs)).toBe(true);
+    await h.store.delete('calls');
+    expect(await h.store.hashIncrement('calls', { n: 1 }, 60_000)).toEqual({ n: 1 });
+    // A long TTL given later replaces the short one.
+    await h.store.hashIncrement('short', { n: 1 }, h.ttlMs);
+    await h.store.hashIncrement('short', { n: 1 }, 60_000);
+    await h.waitPastTtl();
+    expect(await h.store.hashGet('short', 'n')).toBe('2');
+  });
+
+  it('hashIncrement refuses a string key, a field that holds no integer, and an increment that is not one', async () => {
+    await h.store.set('s', 'v', 60_000);
+    await expect(h.store.hashIncrement('s', { n: 1 }, 60_000)).rejects.toThrow(/WRONGTYPE/);
+    await h.store.hashSet('h', 'word', 'abc');
+    await expect(h.store.hashIncrement('h', { word: 1 }, 60_000)).rejects.toThrow(/not an integer/);
+    await expect(h.store.hashIncrement('h', { n: 0.5 }, 60_000)).rejects.toBeInstanceOf(RangeError);
+    await expect(h.store.hashIncrement('h', { n: 1 }, 0)).rejects.toBeInstanceOf(RangeError);
+    expect(await h.store.hashGet('h', 'n')).toBeNull();
+  });
+
   it('rejects a TTL that is not a positive number instead of storing a key forever', async () => {
     await expect(h.store.set('k', 'v', 0)).rejects.toBeInstanceOf(RangeError);
     await expect(h.store.setIfAbsent('k', 'v', -5)).rejects.toBeInstanceOf(RangeError);
@@ -277,6 +330,19 @@ describe('MemoryStore specifics', () => {
     await store.close();
   });
 
+  it('sweeps hashes whose hashIncrement TTL ran out, and keeps hashes that have none', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const store = new MemoryStore({ now: () => now, sweepIntervalMs: 10_000 });
+    await store.hashIncrement('month', { calls: 3 }, 100);
+    await store.hashSet('subs', 'oc_1', '{}');
+    now = 5_000;
+    vi.advanceTimersByTime(10_000);
+    expect(store.size).toBe(1);
+    expect(await store.hashGetAll('subs')).toEqual({ oc_1: '{}' });
+    await store.close();
+  });
+
   it('stops its sweep timer on close', async () => {
     vi.useFakeTimers();
     const store = new MemoryStore();
@@ -303,6 +369,16 @@ describe('RedisStore specifics', () => {
     await store.close();
   });
 
+  it('sets a real Redis TTL on a hash through hashIncrement, and HSET keeps it', async () => {
+    const store = new RedisStore(db.url);
+    await store.hashIncrement('calls', { n: 1 }, 30_000);
+    await store.hashSet('calls', 'note', 'x');
+    const pttl = await db.redis.pttl('calls');
+    expect(pttl).toBeGreaterThan(25_000);
+    expect(pttl).toBeLessThanOrEqual(30_000);
+    await store.close();
+  });
+
   it('stores hashes without a TTL (PTTL -1)', async () => {
     const store = new RedisStore(db.url);
     await store.hashSet('h', 'f', 'v');
@@ -323,6 +399,7 @@ describe('RedisStore specifics', () => {
         ['hashSet', () => store.hashSet('h', 'f', 'v')],
         ['hashDelete', () => store.hashDelete('h', 'f')],
         ['hashGetAll', () => store.hashGetAll('h')],
+        ['hashIncrement', () => store.hashIncrement('h', { f: 1 }, 60_000)],
       ];
       for (const [operation, call] of calls) {
         await expect(call()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', operation });

@@ -27,10 +27,11 @@ import { runStats } from './handlers/stats.js';
 import { runTenantCommand, type TenantDeps } from './handlers/tenant.js';
 import { runTrendCommand, type TrendDeps } from './handlers/trend.js';
 import { runUnreadCommand } from './handlers/unread.js';
+import { runUsageCommand, type UsageDeps } from './handlers/usage.js';
 import { findPrivateChat, rememberPrivateChat, resolveMenuKey } from './menu.js';
 import { extractMessage } from './message.js';
 
-export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps, TrendDeps {
+export interface BotDeps extends PeopleDeps, TenantDeps, DigestDeps, TrendDeps, UsageDeps {
   feishu: FeishuClient;
   store: Store;
   logger: Logger;
@@ -243,6 +244,8 @@ export class Bot {
           case 'workplace':
           case 'app':
             return runTenantCommand(ctx, command, this.deps);
+          case 'usage':
+            return runUsageCommand(ctx, this.deps);
           case 'digest':
             return runDigestCommand(ctx, command.action, this.deps);
         }

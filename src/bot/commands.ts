@@ -18,6 +18,7 @@ export type CommandName =
   | 'trend'
   | 'workplace'
   | 'app'
+  | 'usage'
   | 'digest'
   | 'help';
 
@@ -63,6 +64,8 @@ export type Command =
       ability: AppAbility;
       departmentId?: string;
     }
+  /** This month's Feishu API calls, what a digest run costs, the projection and the budget; admins only. */
+  | { name: 'usage' }
   | { name: 'digest'; action: DigestAction }
   | { name: 'help' };
 
@@ -142,6 +145,12 @@ const COMMANDS: readonly CommandSpec[] = [
   { name: 'trend', aliases: ['趋势'], parse: (args, links) => parseTrend(args, links) },
   { name: 'workplace', aliases: ['工作台'], parse: (args) => parseWorkplace(args) },
   { name: 'app', aliases: ['应用'], parse: (args) => parseApp(args) },
+  // Words after it are ignored, as for `help`: there is only this month to show.
+  {
+    name: 'usage',
+    aliases: ['用量', '调用量'],
+    parse: () => ({ kind: 'command', command: { name: 'usage' } }),
+  },
   { name: 'digest', aliases: ['订阅', '日报'], parse: (args, links) => parseDigest(args, links) },
   {
     name: 'help',

@@ -30,6 +30,7 @@ export const MENU_KEYS: ReadonlyMap<string, MenuEntry> = new Map([
   ['digest', { text: 'digest', needsChat: true }],
   ['workplace', { text: 'workplace', needsChat: false }],
   ['app', { text: 'app', needsChat: false }],
+  ['usage', { text: 'usage', needsChat: false }],
 ]);
 
 /** What an unknown key (a typo in the console, an item since removed from this list) answers with. */

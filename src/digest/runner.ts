@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildDigestCard, type DigestCardItem } from '../../cards/index.js';
+import type { CallUsage } from '../data/call-usage.js';
 import type { DocumentService } from '../data/documents.js';
 import type { TenantData } from '../data/tenant-data.js';
 import type { FeishuClient } from '../feishu/client.js';
@@ -47,6 +48,8 @@ export interface DueDigest {
    * jobs queued before cadences existed, which were all daily: `date` is their period.
    */
   period?: string;
+  /** The digest run (tick) that queued it: its calls count toward that run's cost (`usage`). */
+  run?: string;
 }
 
 /** The period a job stands for: its own, or (queued before cadences) its date. */
@@ -74,6 +77,8 @@ export interface DigestRunnerDeps {
   metrics: Metrics;
   settings: DigestSettings;
   now: () => number;
+  /** The month's Feishu calls: what a run costs, and whether FEISHU_MONTHLY_CALL_BUDGET is spent. */
+  callUsage: Pick<CallUsage, 'budgetSpent' | 'measureDigestRun' | 'beginDigestRun'>;
 }
 
 /** A snapshot younger than this is today's figures for every chat due in the same run. */
@@ -122,11 +127,24 @@ export class DigestRunner {
       return { due: 0, items: 0 };
     }
     try {
-      const { date, due, snapshotOnly, items } = await this.findDue();
+      const { date, due, snapshotOnly, items, dueItems } = await this.findDue();
       if (due.length === 0 && snapshotOnly.length === 0) return { due: 0, items: 0 };
       const started = Date.now();
-      await this.refresh(items, date);
-      if (due.length > 0) await enqueue(due);
+      // Past FEISHU_MONTHLY_CALL_BUDGET a snapshot-only pass is a refresh nobody asked for (its chat gets no digest
+      // today), and an item with a snapshot today is not fetched again: the digest shows the day's first figures.
+      const spent = await this.deps.callUsage.budgetSpent();
+      const toFetch = spent ? dueItems : items;
+      if (spent) {
+        this.log.info(
+          { chats: due.length, snapshot_only_chats: snapshotOnly.length, items: toFetch.length },
+          'monthly call budget spent: digests reuse today’s snapshots, snapshot-only passes skipped',
+        );
+      }
+      const run = await this.beginRun(date, due.length, toFetch.length);
+      await this.deps.callUsage.measureDigestRun(run, () =>
+        this.refresh(toFetch, date, { budgetSpent: spent }),
+      );
+      if (due.length > 0) await enqueue(run === undefined ? due : due.map((d) => ({ ...d, run })));
       const { store } = this.deps;
       await Promise.all([
         ...due.map((d) => store.hashSet(QUEUED_KEY, d.chatId, periodOf(d))),
@@ -158,6 +176,8 @@ export class DigestRunner {
     due: DueDigest[];
     snapshotOnly: string[];
     items: DigestItem[];
+    /** Of `items`, those a due chat's digest shows. */
+    dueItems: DigestItem[];
   }> {
     const { subscriptions, settings, store } = this.deps;
     const now = this.deps.now();
@@ -171,6 +191,7 @@ export class DigestRunner {
     const due: DueDigest[] = [];
     const snapshotOnly: string[] = [];
     const items = new Map<string, DigestItem>();
+    const dueItems = new Map<string, DigestItem>();
     for (const sub of subs) {
       const state = states.get(sub.chatId);
       const date = dueDate(sub, state, now, settings);
@@ -178,6 +199,7 @@ export class DigestRunner {
         const period = periodKey(cadenceOf(sub).kind, date);
         if (queued[sub.chatId] === period) continue;
         due.push({ chatId: sub.chatId, date, period });
+        for (const item of sub.items) dueItems.set(itemKey(item), item);
       } else {
         // Snapshotted today already: by this pass, by the digest queued today, or by the digest sent today.
         if (snapshotDueDate(sub, now, settings) !== today) continue;
@@ -187,19 +209,27 @@ export class DigestRunner {
       }
       for (const item of sub.items) items.set(itemKey(item), item);
     }
-    return { date: today, due, snapshotOnly, items: [...items.values()] };
+    return { date: today, due, snapshotOnly, items: [...items.values()], dueItems: [...dueItems.values()] };
   }
 
-  /** Fetch each item once and record today's snapshot; a failure is logged and left to the chat's own job. */
-  async refresh(items: readonly DigestItem[], date: string): Promise<void> {
+  /**
+   * Fetch each item once and record today's snapshot; a failure is logged and left to the chat's own job. With the
+   * budget spent, any snapshot of today stands, and a fetch may be answered from the short-lived cache.
+   */
+  async refresh(
+    items: readonly DigestItem[],
+    date: string,
+    opts: { budgetSpent?: boolean } = {},
+  ): Promise<void> {
     const queue = [...items];
+    const spent = opts.budgetSpent === true;
     const worker = async (): Promise<void> => {
       for (let item = queue.shift(); item; item = queue.shift()) {
         try {
           // Already recorded minutes ago (another chat's run, or a tick that overran the lock): reuse it.
           const recorded = await this.deps.snapshots.get(itemKey(item), date);
-          if (recorded && this.deps.now() - recorded.takenAt < SNAPSHOT_FRESH_MS) continue;
-          await this.snapshot(item, date, { refresh: true });
+          if (recorded && (spent || this.deps.now() - recorded.takenAt < SNAPSHOT_FRESH_MS)) continue;
+          await this.snapshot(item, date, { refresh: !spent });
         } catch (err) {
           this.log.warn({ item: itemKey(item), reason: errorText(err) }, 'digest item could not be fetched');
         }
@@ -214,6 +244,18 @@ export class DigestRunner {
    * different card.
    */
   async sendDigest(job: DueDigest, policy: RetryPolicy): Promise<DigestOutcome> {
+    const { callUsage } = this.deps;
+    // The send and any fetch it needs count toward the run that queued it, on whichever replica runs the job.
+    return callUsage.measureDigestRun(job.run, async () =>
+      this.send(job, policy, { budgetSpent: await callUsage.budgetSpent() }),
+    );
+  }
+
+  private async send(
+    job: DueDigest,
+    policy: RetryPolicy,
+    opts: { budgetSpent: boolean },
+  ): Promise<DigestOutcome> {
     const { subscriptions, snapshots, settings } = this.deps;
     const period = periodOf(job);
     const kind = periodKindOf(period);
@@ -237,7 +279,7 @@ export class DigestRunner {
       const label = labelOf(item);
       const previous = state?.reported?.[key];
       try {
-        const current = await this.current(item, job.date);
+        const current = await this.current(item, job.date, opts.budgetSpent);
         reported[key] = current.figures;
         const history = await snapshots.history(key, job.date, historyDays);
         const baseline = kind === 'daily' ? undefined : baselineOf(item, history, since, job.date);
@@ -299,6 +341,23 @@ export class DigestRunner {
     return this.count('sent');
   }
 
+  /**
+   * A run id for a tick that queues digests, remembered as the last run so `usage` can say what one costs. Not
+   * worth failing the digests over: without it the run's calls are still counted, only not as a run.
+   */
+  private async beginRun(date: string, chats: number, items: number): Promise<string | undefined> {
+    if (chats === 0) return undefined;
+    const startedAt = this.deps.now();
+    const id = `${date}-${startedAt.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      await this.deps.callUsage.beginDigestRun({ id, date, startedAt, chats, items });
+      return id;
+    } catch (err) {
+      this.log.warn({ reason: errorText(err) }, 'digest run not recorded for call accounting');
+      return undefined;
+    }
+  }
+
   /** The bot was added to a chat again: a digest paused by its removal starts again from now. */
   async resumeChat(chatId: string): Promise<void> {
     const now = this.deps.now();
@@ -306,10 +365,13 @@ export class DigestRunner {
     if (after && !after.paused) this.log.info({ chat_id: chatId }, 'digest resumed');
   }
 
-  /** Today's snapshot when it is fresh (the run just fetched it), otherwise a fetch now. */
-  private async current(item: DigestItem, date: string): Promise<ItemFigures> {
+  /**
+   * Today's snapshot when it is fresh (the run just fetched it), or whatever its age once the month's call budget
+   * is spent (each item is fetched at most once a day then); otherwise a fetch now.
+   */
+  private async current(item: DigestItem, date: string, budgetSpent: boolean): Promise<ItemFigures> {
     const snapshot = await this.deps.snapshots.get(itemKey(item), date);
-    if (snapshot && this.deps.now() - snapshot.takenAt < SNAPSHOT_FRESH_MS)
+    if (snapshot && (budgetSpent || this.deps.now() - snapshot.takenAt < SNAPSHOT_FRESH_MS))
       return fromSnapshot(snapshot, item);
     return this.snapshot(item, date);
   }

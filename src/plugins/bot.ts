@@ -5,6 +5,7 @@ import { CardActions } from '../bot/card-actions.js';
 import { CardCallbacks } from '../bot/card-callbacks.js';
 import { claimDelivery, deliveryIds } from '../bot/dedupe.js';
 import { type EventDispatcher, InProcessDispatcher } from '../bot/dispatcher.js';
+import { warnAdminsOfBudget } from '../bot/handlers/usage.js';
 import { LateWork } from '../bot/late-work.js';
 import { PagingSessions } from '../bot/paging.js';
 import { ChatDirectory } from '../data/chats.js';
@@ -83,7 +84,12 @@ export const botPlugin = fp<BotPluginOptions>(
       snapshots,
       digest,
       now,
+      callUsage: app.callUsage,
     };
+    // At 80 % of FEISHU_MONTHLY_CALL_BUDGET (once a month across replicas) each admin hears it privately.
+    app.callUsage.onBudgetWarning((warning) =>
+      warnAdminsOfBudget(warning, { feishu: app.feishu, admins: app.config.botAdmins, logger }),
+    );
     const runner = new DigestRunner({
       ...services,
       settings: digest,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { CallUsage } from '../data/call-usage.js';
 import { createFeishuClient, type FeishuClient, worstCaseCallMs } from '../feishu/client.js';
 import { createRateLimiter, type RateLimitTable } from '../feishu/rate-limits.js';
 import { Metrics } from '../metrics.js';
@@ -18,6 +19,8 @@ declare module 'fastify' {
     store: Store;
     cache: JsonCache;
     feishu: FeishuClient;
+    /** This month's Feishu API calls, shared by the replicas on one store. */
+    callUsage: CallUsage;
   }
 }
 
@@ -63,7 +66,7 @@ export const storePlugin = fp<{ store?: Store }>(
 );
 
 /** The Feishu Open Platform client (token cache, retries, shared rate limits, redacting logger). */
-export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTable }>(
+export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTable; clock?: () => number }>(
   async (app, opts) => {
     const { appId, appSecret, domain, encryptKey, verificationToken } = app.config.feishu;
     const logger = rootLogger(app).child({ component: 'feishu' });
@@ -73,6 +76,14 @@ export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTa
       ...(app.store instanceof RedisStore ? { redis: app.store.client } : {}),
       ...(opts.rateLimits ? { table: opts.rateLimits } : {}),
       logger,
+    });
+    // Months in DIGEST_TZ, like every "today" of the bot; the clock is the bot's, so tests can turn a month.
+    const callUsage = new CallUsage({
+      store: app.store,
+      timeZone: app.config.digest.timeZone,
+      ...(app.config.feishu.monthlyCallBudget ? { budget: app.config.feishu.monthlyCallBudget } : {}),
+      ...(opts.clock ? { now: opts.clock } : {}),
+      logger: logger.child({ component: 'call-usage' }),
     });
     const feishu =
       opts.feishu ??
@@ -86,11 +97,16 @@ export const feishuPlugin = fp<{ feishu?: FeishuClient; rateLimits?: RateLimitTa
         redact: [encryptKey, verificationToken],
         onAttempt: (attempt) => {
           feishuRequests.observe({ endpoint: attempt.endpoint, code: String(attempt.code) }, attempt.seconds);
+          // Counted against the monthly quota when Feishu answered (`countsAgainstQuota`); never awaited.
+          callUsage.record(attempt);
         },
         onWait: ({ endpoint, side, seconds }) => rateLimitWait.observe({ endpoint, side }, seconds),
       });
     app.decorate('feishu', feishu);
+    app.decorate('callUsage', callUsage);
     if (!opts.feishu) app.addHook('onClose', async () => feishu.close());
+    // Before the store closes (plugins close in reverse order): the last calls' counts are still written.
+    app.addHook('onClose', () => app.shutdownSteps.run('writing call counts', () => callUsage.flush()));
   },
   { name: 'feishu', dependencies: ['config', 'store'] },
 );

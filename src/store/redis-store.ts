@@ -145,6 +145,36 @@ export class RedisStore implements Store {
     return this.#run('hashGetAll', (c) => c.hgetall(key));
   }
 
+  async hashIncrement(
+    key: string,
+    increments: Readonly<Record<string, number>>,
+    ttlMs: number,
+  ): Promise<Record<string, number>> {
+    const ttl = toTtl(ttlMs);
+    const entries = Object.entries(increments);
+    for (const [, by] of entries) {
+      if (!Number.isSafeInteger(by)) throw new RangeError(`increment must be a safe integer, got ${by}`);
+    }
+    if (entries.length === 0) return {};
+    // MULTI/EXEC: no other client's command runs between the increments and the expiry.
+    const replies = await this.#run('hashIncrement', (c) => {
+      const multi = c.multi();
+      for (const [field, by] of entries) multi.hincrby(key, field, by);
+      multi.pexpire(key, ttl);
+      return multi.exec();
+    });
+    if (!replies)
+      throw new StoreUnavailableError('hashIncrement', 'Redis hashIncrement: transaction aborted');
+    const updated: Record<string, number> = {};
+    entries.forEach(([field], i) => {
+      const [err, value] = replies[i] ?? [];
+      // A command that failed inside the transaction (WRONGTYPE, not an integer) comes back as its ReplyError.
+      if (err) throw err;
+      updated[field] = Number(value);
+    });
+    return updated;
+  }
+
   async ping(): Promise<void> {
     await this.#run('ping', (c) => c.ping());
   }

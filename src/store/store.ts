@@ -20,9 +20,10 @@ export interface Store {
   /** Values of `keys` in order, null for each missing (or hash) key, as MGET. One round-trip for them all. */
   getMany(keys: readonly string[]): Promise<(string | null)[]>;
   /**
-   * Hashes hold small records addressed by field (e.g. one per chat). They have no TTL: they live until
-   * deleted. A key holds either a string or a hash; using a string command on a hash key (or the reverse)
-   * rejects with a `WRONGTYPE` error, as Redis does, except `set`/`delete`, which replace or remove either.
+   * Hashes hold small records addressed by field (e.g. one per chat). They have no TTL, and live until deleted,
+   * unless `hashIncrement` gave them one. A key holds either a string or a hash; using a string command on a hash
+   * key (or the reverse) rejects with a `WRONGTYPE` error, as Redis does, except `set`/`delete`, which replace or
+   * remove either.
    */
   hashGet(key: string, field: string): Promise<string | null>;
   hashSet(key: string, field: string, value: string): Promise<void>;
@@ -30,6 +31,17 @@ export interface Store {
   hashDelete(key: string, field: string): Promise<void>;
   /** Every field of the hash; `{}` when the key does not exist (HGETALL). */
   hashGetAll(key: string): Promise<Record<string, string>>;
+  /**
+   * Adds each integer in `increments` to its field (a missing field counts from 0) and gives the hash `ttlMs` to
+   * live from now, all in one atomic step (HINCRBY per field and PEXPIRE in one MULTI); resolves to each field's
+   * new value. Counters shared by replicas (API calls per month) that must outlive their period, not pile up.
+   * A field that holds something other than an integer rejects, as HINCRBY does.
+   */
+  hashIncrement(
+    key: string,
+    increments: Readonly<Record<string, number>>,
+    ttlMs: number,
+  ): Promise<Record<string, number>>;
   /** Throws when the backing service is unreachable; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
