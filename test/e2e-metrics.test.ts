@@ -11,6 +11,7 @@ import { buildEncryptedRequest, messageEvent } from './emulator/fixtures.js';
 import { TEST_ENCRYPT_KEY } from './helper.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
 import { type E2e, type E2eDoc, startE2e, useE2e } from './support/e2e.js';
+import { waitUntil } from './support/wait-until.js';
 
 const DOC_TOKEN = 'doxcnMetricsAbCdEfGhIjKlMnO';
 const DOC_URL = `https://acme.feishu.cn/docx/${DOC_TOKEN}`;
@@ -190,4 +191,55 @@ describe('metrics with Redis', () => {
       connection.disconnect();
     }
   });
+});
+
+describe('metrics of a digest run', () => {
+  const ADMIN = 'ou_metricsadmin000000000000000001';
+  let db: FreshRedisDb;
+  let bot: E2e | undefined;
+  afterAll(async () => {
+    await bot?.close();
+    await db?.cleanup();
+  });
+
+  it('times the run, counts its items and the digest sent', async () => {
+    db = await freshRedisDb();
+    const clock = { now: Date.parse('2026-11-20T10:00:00+08:00') };
+    bot = await startE2e({
+      redis: { url: db.url },
+      docs: DOCS,
+      clock: () => clock.now,
+      digestTickMs: 100,
+      env: { BOT_ADMINS: ADMIN, DIGEST_TIME: '10:30' },
+    });
+    const { emulator } = bot;
+    await bot.deliver(messageEvent({ text: `digest add ${DOC_URL}`, chatType: 'p2p', senderOpenId: ADMIN }));
+    await emulator.waitForMessages(1);
+    await bot.settle();
+    const before = await scrape(bot);
+    expect(before.value('fsb_digest_run_duration_seconds_count')).toBe(0);
+
+    clock.now = Date.parse('2026-11-20T10:31:00+08:00');
+    await emulator.waitForMessages(2, 10_000);
+    // The card is out before the job records it, and the send may finish before the run that queued it records
+    // its duration: wait for both counts rather than for a time.
+    let m = await scrape(bot);
+    await waitUntil(
+      async () => {
+        m = await scrape(bot as E2e);
+        const sent = m.value('fsb_digests_total', { outcome: 'sent' }) !== undefined;
+        return sent && (m.value('fsb_digest_run_duration_seconds_count') ?? 0) >= 1;
+      },
+      10_000,
+      () => 'no digest counted as sent, or no digest run timed',
+      25,
+    );
+    expect(m.value('fsb_digest_run_duration_seconds_count')).toBe(1);
+    expect(m.value('fsb_digest_run_items_total')).toBe(1);
+    expect(m.value('fsb_digests_total', { outcome: 'sent' })).toBe(1);
+    // The send job and at least one tick ran on the digest queue.
+    expect(
+      m.value('fsb_job_duration_seconds_count', { queue: 'digests', outcome: 'completed' }),
+    ).toBeGreaterThanOrEqual(2);
+  }, 30_000);
 });
