@@ -19,6 +19,17 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 /** Reads one queue's job counts at scrape time (BullMQ `Queue.getJobCounts`). */
 export type QueueCounts = () => Promise<Partial<Record<QueueState, number>>>;
 
+/** How long a scrape waits for one queue's counts; Prometheus's default scrape timeout is 10 s. */
+const QUEUE_READ_MS = 2_000;
+
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 let processRegistry: Registry | undefined;
 
 /** Default Node process metrics, collected once per process whatever the number of apps in it. */
@@ -39,6 +50,8 @@ export interface LongConnectionMetrics {
 
 export class Metrics {
   readonly registry = new Registry();
+  /** What `/metrics` answers with: the Prometheus text format, version 0.0.4. */
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
 
   readonly httpRequestDuration = this.#histogram(
     'http_request_duration_seconds',
@@ -116,8 +129,8 @@ export class Metrics {
         this.reset();
         await Promise.all(
           [...queues].map(async ([queue, read]) => {
-            // A scrape while Redis is away still answers: the series are absent, not stale.
-            const counts = await read().catch(() => undefined);
+            // A scrape while Redis is away or slow still answers, in time: the series are absent, not stale.
+            const counts = await withinMs(read(), QUEUE_READ_MS).catch(() => undefined);
             if (!counts) return;
             for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0);
           }),
@@ -162,8 +175,6 @@ export class Metrics {
   async render(): Promise<string> {
     return Registry.merge([processMetrics(), this.registry]).metrics();
   }
-
-  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
 
   /**
    * One series' current value (a counter or gauge; a histogram's count), 0 when it has none; for tests and the
