@@ -57,6 +57,10 @@ const MILLISECOND_TIMESTAMP_THRESHOLD = 1e12;
 const AES_BLOCK_BYTES = 16;
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const NUMERIC = /^\d+(?:\.\d+)?$/;
+/** Stateless without `stream`, so one serves every request; `fatal`: malformed UTF-8 throws, never becomes U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** SHA-256 of each configured secret (see `secretDigest`). */
+const secretDigests = new Map<string, Buffer>();
 
 type JsonObject = Record<string, unknown>;
 
@@ -123,7 +127,7 @@ export function verifyFeishuRequest(req: RawRequest, opts: VerifyOptions): void 
   }
 
   const expected = computeFeishuSignature(timestamp, nonce, encryptKey, req.rawBody);
-  if (!constantTimeEqual(expected, signature.toLowerCase())) {
+  if (!sameDigest(expected, signature.toLowerCase())) {
     throw new RequestVerificationError(
       'bad_signature',
       `${HEADER_SIGNATURE} does not match the request body`,
@@ -158,12 +162,15 @@ export function decryptFeishuPayload(encrypt: string, encryptKey: string): strin
       `Encrypted payload has ${payload.length} bytes; expected a 16-byte IV and whole AES blocks`,
     );
   }
-  const key = createHash('sha256').update(encryptKey, 'utf8').digest();
   try {
-    const decipher = createDecipheriv('aes-256-cbc', key, payload.subarray(0, AES_BLOCK_BYTES));
+    const decipher = createDecipheriv(
+      'aes-256-cbc',
+      secretDigest(encryptKey),
+      payload.subarray(0, AES_BLOCK_BYTES),
+    );
     const plain = Buffer.concat([decipher.update(payload.subarray(AES_BLOCK_BYTES)), decipher.final()]);
     // `fatal` turns a wrong key that happens to leave valid padding into an error instead of mojibake.
-    return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    return UTF8.decode(plain);
   } catch {
     throw new RequestVerificationError(
       'decrypt_failed',
@@ -341,16 +348,42 @@ function toEpochSeconds(timestamp: number): number {
   return timestamp > MILLISECOND_TIMESTAMP_THRESHOLD ? timestamp / 1000 : timestamp;
 }
 
-/** Hashing first gives equal-length inputs for timingSafeEqual and hides the expected value's length. */
-function constantTimeEqual(a: string, b: string): boolean {
-  const digestA = createHash('sha256').update(a, 'utf8').digest();
-  const digestB = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(digestA, digestB);
+/**
+ * `received` against a configured secret. Hashing first gives equal-length inputs for timingSafeEqual and hides the
+ * secret's length; the secret's own digest is computed once.
+ */
+function constantTimeEqual(received: string, secret: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(received, 'utf8').digest(), secretDigest(secret));
+}
+
+/**
+ * Two hex SHA-256 digests, compared in constant time. Their length is no secret (64), so unlike
+ * `constantTimeEqual` nothing needs hashing first; anything else (non-hex, another length) is simply unequal.
+ */
+function sameDigest(expected: string, received: string): boolean {
+  const receivedBytes = Buffer.from(received, 'utf8');
+  return (
+    receivedBytes.length === expected.length &&
+    timingSafeEqual(Buffer.from(expected, 'latin1'), receivedBytes)
+  );
+}
+
+/**
+ * SHA-256 of a configured secret: the AES key is SHA-256(encrypt_key), and `constantTimeEqual` compares digests.
+ * The secrets are the same on every request (a process has one or two), so each is hashed once.
+ */
+function secretDigest(secret: string): Buffer {
+  let digest = secretDigests.get(secret);
+  if (!digest) {
+    digest = createHash('sha256').update(secret, 'utf8').digest();
+    secretDigests.set(secret, digest);
+  }
+  return digest;
 }
 
 function decodeUtf8(bytes: Buffer): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw new MalformedRequestError('Request body is not UTF-8');
   }
