@@ -131,6 +131,7 @@ export class InProcessDispatcher implements EventDispatcher {
   private claiming = 0;
   private averageMs: number;
   private closed = false;
+  private pumpScheduled = false;
   private readonly concurrency: number;
   private readonly admitWithinMs: number;
   private readonly now: () => number;
@@ -181,8 +182,15 @@ export class InProcessDispatcher implements EventDispatcher {
       return;
     }
     this.queue.push(envelope);
-    // Start work on a later tick so the route's reply is never behind handler code.
-    setImmediate(() => this.pump());
+    // Start work on a later tick so the route's reply is never behind handler code; one pump serves every event
+    // accepted before it runs.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   async drain(timeoutMs: number): Promise<void> {
