@@ -79,8 +79,8 @@ const STATISTICS_TYPES: ReadonlySet<string> = new Set([
 
 export interface DocumentServiceOptions {
   /**
-   * Told of every statistics answer (fetched or from the cache), before it is returned: the bot records the day's
-   * snapshot with it (src/digest/snapshot-recorder.ts). A hook, so this layer knows nothing of digests. Its failure
+   * Told of every statistics answer fetched from Feishu (not of one served from the cache), before it is returned:
+   * the bot records the day's snapshot with it (src/digest/snapshot-recorder.ts). A hook, so this layer knows nothing of digests. Its failure
    * is logged and never fails the answer.
    */
   onStatistics?: (doc: DocRef, figures: DocumentStatistics) => Promise<void>;
@@ -139,7 +139,9 @@ export class DocumentService {
       { ttlMs: CACHE_TTL.statistics, errorTtlMs, ...(opts.refresh ? { refresh: true } : {}) },
     );
     const figures = { stats: value, fetchedAt: new Date(storedAt), cached };
-    if (this.opts.onStatistics) {
+    // Figures from the cache were offered when they were fetched (on whichever replica): recording them again
+    // would only cost a cached answer a store round trip.
+    if (this.opts.onStatistics && !cached) {
       try {
         await this.opts.onStatistics({ token: doc.token, type: doc.type }, figures);
       } catch (err) {
