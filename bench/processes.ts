@@ -15,6 +15,8 @@ const started = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of started) child.kill('SIGKILL');
 });
+// A signal ends Node without 'exit' by default: exit on it, so Ctrl-C leaves no target or redis-server behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /** Spawns and remembers the child, so that it never outlives the bench. */
 export function spawnTracked(...args: Parameters<typeof spawn>): ChildProcess {
