@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { onFreePort, spawnRedisServer, stopProcess, waitForServer } from './support/redis-process.js';
+import { onFreePort, spawnRedisServer, startInTempDir, waitForServer } from './support/redis-process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -41,28 +38,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /** Starts redis-server on a free loopback port and resolves once it answers PING. */
-export async function startRedisServer(): Promise<RedisServerHandle> {
-  const dir = await mkdtemp(join(tmpdir(), 'fsb-redis-'));
-  try {
-    return await onFreePort(async (port) => {
+export function startRedisServer(): Promise<RedisServerHandle> {
+  return startInTempDir('fsb-redis-', (dir) =>
+    onFreePort(async (port) => {
       const child = await spawnRedisServer(redisArgs(port, dir), () =>
         waitForServer(`redis-server on port ${port}`, async () =>
           (await sendRaw(port, [['PING']])).startsWith('+PONG'),
         ),
       );
-      return {
-        port,
-        url: `redis://127.0.0.1:${port}`,
-        stop: async () => {
-          await stopProcess(child);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    });
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+      return { child, handle: { port, url: `redis://127.0.0.1:${port}` } };
+    }),
+  );
 }
 
 function redisArgs(port: number, dir: string): string[] {

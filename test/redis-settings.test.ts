@@ -5,9 +5,6 @@
  * The start-up cases run against redis-servers this file starts with the settings under test (the shared
  * throwaway server from global-setup has one fixed configuration); each is killed in afterAll.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,7 +15,7 @@ import {
 } from '../src/store/redis-settings.js';
 import { type FeishuEmulator, startFeishuEmulator } from './emulator/feishu-emulator.js';
 import { startTestBot } from './helper.js';
-import { onFreePort, spawnRedisServer, stopProcess, waitForServer } from './support/redis-process.js';
+import { onFreePort, spawnRedisServer, startInTempDir, waitForServer } from './support/redis-process.js';
 
 describe('assessRedisSettings', () => {
   const RDB_DEFAULT = '3600 1 300 100 60 10000';
@@ -190,27 +187,17 @@ interface OwnRedis {
 }
 
 /** A redis-server of this file's own, with `settings` on top of a loopback port and a temp dir. */
-async function startOwnRedis(settings: string[]): Promise<OwnRedis> {
-  const dir = await mkdtemp(join(tmpdir(), 'fsb-redis-settings-'));
-  try {
-    return await onFreePort(async (port) => {
+function startOwnRedis(settings: string[]): Promise<OwnRedis> {
+  return startInTempDir('fsb-redis-settings-', (dir) =>
+    onFreePort(async (port) => {
       const url = `redis://127.0.0.1:${port}`;
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning'];
       const child = await spawnRedisServer([...args, ...settings], () =>
         waitForServer(`redis-server at ${url}`, () => ping(url)),
       );
-      return {
-        url,
-        stop: async () => {
-          await stopProcess(child);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    });
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+      return { child, handle: { url } };
+    }),
+  );
 }
 
 async function ping(url: string): Promise<boolean> {

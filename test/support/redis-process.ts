@@ -4,7 +4,10 @@
  * developer's own 6379: always a free loopback port and a temp dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export class RedisNotInstalledError extends Error {
   constructor() {
@@ -81,6 +84,31 @@ export async function spawnRedisServer(args: string[], ready: () => Promise<void
     throw err;
   }
   return child;
+}
+
+/**
+ * A server in a temp dir of its own: `start(dir)` spawns it (usually through `onFreePort`) and says what to hand
+ * back; `stop()` then kills it and deletes the dir, which is deleted at once if the start fails.
+ */
+export async function startInTempDir<T extends object>(
+  prefix: string,
+  start: (dir: string) => Promise<{ child: ChildProcess; handle: T }>,
+): Promise<T & { stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  try {
+    const { child, handle } = await start(dir);
+    return {
+      ...handle,
+      stop: async () => {
+        await stopProcess(child);
+        await removeDir();
+      },
+    };
+  } catch (err) {
+    await removeDir();
+    throw err;
+  }
 }
 
 /** Polls `probe` every 50 ms until it resolves true, or fails after `timeoutMs` with the last error. */

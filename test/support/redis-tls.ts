@@ -9,12 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
-import { onFreePort, spawnRedisServer, stopProcess, waitForServer } from './redis-process.js';
+import { onFreePort, spawnRedisServer, startInTempDir, waitForServer } from './redis-process.js';
 
 const run = promisify(execFile);
 
@@ -34,9 +33,8 @@ export interface TlsRedisServer {
   stop(): Promise<void>;
 }
 
-export async function startTlsRedisServer(): Promise<TlsRedisServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'fsb-redis-tls-'));
-  try {
+export function startTlsRedisServer(): Promise<TlsRedisServer> {
+  return startInTempDir('fsb-redis-tls-', async (dir) => {
     const files = await makeCertificates(dir);
     const [ca, cert, key] = await Promise.all([
       readFile(files.ca, 'utf8'),
@@ -44,31 +42,17 @@ export async function startTlsRedisServer(): Promise<TlsRedisServer> {
       readFile(files.key, 'utf8'),
     ]);
     const password = randomBytes(12).toString('hex');
-    return await onFreePort(async (port) => {
+    return onFreePort(async (port) => {
       const child = await spawnRedisServer(tlsRedisArgs({ port, dir, password, ...files }), () =>
         waitForServer(`TLS redis-server on port ${port}`, async () =>
           (await tlsPing(port, ca, password)).includes('+PONG'),
         ),
       );
-      return {
-        port,
-        password,
-        ca,
-        caFile: files.ca,
-        cert,
-        key,
-        url: (db: number, opts: { host?: string; port?: number } = {}) =>
-          `rediss://:${password}@${opts.host ?? 'localhost'}:${opts.port ?? port}/${db}`,
-        stop: async () => {
-          await stopProcess(child);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
+      const url = (db: number, opts: { host?: string; port?: number } = {}) =>
+        `rediss://:${password}@${opts.host ?? 'localhost'}:${opts.port ?? port}/${db}`;
+      return { child, handle: { port, password, ca, caFile: files.ca, cert, key, url } };
     });
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 interface CertificateFiles {
