@@ -3,6 +3,7 @@ import { JsonCache, type JsonCacheOptions } from '../src/store/cache.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { fileStatistics } from './fixtures/feishu-bodies.js';
 import { type FreshRedisDb, freshRedisDb } from './redis.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 import { waitUntil } from './support/wait-until.js';
 
 /**
@@ -244,6 +245,61 @@ describe('JsonCache across processes sharing one Redis', () => {
       vi.useRealTimers();
     }
   });
+
+  it('gives its lock back once Redis is back when an outage cut the release, so other instances do not sit out its TTL', async () => {
+    // The holder reaches Redis through a proxy the test cuts mid-load: storing the value and releasing the lock
+    // both fail. Before this was retried the lock stayed for its whole TTL (70 s in the app), and every other
+    // replica's command for that key waited past its 20 s deadline.
+    const { port, hostname, pathname } = new URL(db.url);
+    const proxy = await startTcpProxy({ host: hostname, port: Number(port) });
+    const viaProxy = new RedisStore(`redis://127.0.0.1:${proxy.port}${pathname}`);
+    try {
+      await viaProxy.ping();
+      const holder = new JsonCache(viaProxy, { lockTtlMs: 60_000 });
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      const { load, whenStarted } = signalOnStart(async () => {
+        await answered;
+        return fileStatistics(1);
+      });
+      const holding = holder.getOrLoad(KEY, load, { ttlMs: 60_000 });
+      await whenStarted;
+      expect(await db.redis.exists(LOCK_KEY)).toBe(1);
+
+      proxy.cut();
+      answer();
+      // The caller gets its answer at once, outage or not.
+      await expect(holding).resolves.toMatchObject({ value: fileStatistics(1), cached: false });
+      expect(await db.redis.exists(LOCK_KEY)).toBe(1);
+      expect(await db.redis.exists(`fsb:cache:${KEY}`)).toBe(0);
+
+      proxy.restore();
+      const started = Date.now();
+      // 15 s against the lock's 60 s TTL: only a retried release gets there in time.
+      await waitUntil(
+        async () => (await db.redis.exists(LOCK_KEY)) === 0,
+        15_000,
+        () => 'the lock to be released after the outage',
+      );
+      console.info(`[figure] lock released ${Date.now() - started} ms after Redis came back (60 s TTL)`);
+
+      // Another instance now loads at once (the value was never stored), without sitting out any wait bound.
+      const warn = vi.fn();
+      const other = new JsonCache(stores[1]!, { lockTtlMs: 60_000, logger: { warn } });
+      const again = slowLoad(10);
+      await expect(other.getOrLoad(KEY, again, { ttlMs: 60_000 })).resolves.toMatchObject({
+        value: fileStatistics(1),
+        cached: false,
+      });
+      expect(again).toHaveBeenCalledTimes(1);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  }, 30_000);
 
   it('skips the lock entirely with lock: false: one load per instance, no lock key written', async () => {
     const caches = instances();

@@ -68,6 +68,9 @@ type LockState = 'held' | 'free' | 'unknown';
  */
 const LOCK_WAIT_TTLS = 4;
 
+/** Largest pause between retries of a lock release that failed because the store was away. */
+const RELEASE_RETRY_MAX_MS = 1_000;
+
 interface Renewal {
   /** Stops renewing, and waits for a renewal under way so that none lands after the lock is released. */
   stop(): Promise<void>;
@@ -219,10 +222,33 @@ export class JsonCache {
     } finally {
       if (token !== null) {
         await renewal?.stop();
-        // A lock we fail to release expires by itself after lockTtlMs; the answer is already in hand.
-        await this.#store.compareAndDelete(lockKey, token).catch(() => false);
+        await this.#release(lockKey, token);
       }
     }
+  }
+
+  /**
+   * Gives our lock back. When the store is away at that moment the release is retried in the background until it
+   * lands or the lock has lapsed by itself: a lock left behind by an outage would otherwise make every other
+   * replica wait up to lockTtlMs (70 s in the app) for a key nobody is loading, well past a command's deadline.
+   */
+  async #release(lockKey: string, token: string): Promise<void> {
+    const lapsesAt = performance.now() + this.#lockTtlMs;
+    try {
+      await this.#store.compareAndDelete(lockKey, token);
+      return;
+    } catch {
+      // The answer is already in hand: retry off the caller's path.
+    }
+    let pause = this.#pollMinMs;
+    const retry = () => {
+      if (performance.now() >= lapsesAt) return;
+      this.#store.compareAndDelete(lockKey, token).catch(() => {
+        pause = Math.min(pause * 2, RELEASE_RETRY_MAX_MS);
+        setTimeout(retry, pause).unref();
+      });
+    };
+    setTimeout(retry, pause).unref();
   }
 
   /**
