@@ -56,6 +56,25 @@ export class Bot {
 
   constructor(private readonly deps: BotDeps) {}
 
+  /**
+   * True when `handleEvent` would certainly do nothing with this event, decided without I/O: a message from another
+   * bot or app, a group message that mentions nobody's open_id or (once the bot's own open_id is known) not the
+   * bot's, an event type the bot does not handle. The dispatcher acknowledges these without queueing them: in a
+   * group where the app may read every message, most traffic is chatter, and none of it (text included) then sits
+   * in Redis for the 12 h a job is kept. Anything it cannot be sure of goes to the handler, which decides as before.
+   */
+  ignoresAtOnce(envelope: EventEnvelope): boolean {
+    const type = envelope.header.event_type;
+    if (type === EVENT_BOT_ADDED || type === EVENT_BOT_MENU) return false;
+    if (type !== EVENT_MESSAGE_RECEIVE) return true;
+    const event = envelope.event as MessageReceiveEvent;
+    // A message the handler would log as malformed goes there, to be logged.
+    if (!isMessageEvent(event)) return false;
+    if (event.sender.sender_type !== 'user') return true;
+    if (event.message.chat_type === 'p2p') return false;
+    return mentionsBot(event.message.mentions, this.botOpenId) === false;
+  }
+
   async handleEvent(envelope: EventEnvelope, delivery: Delivery = ONLY_ATTEMPT): Promise<void> {
     const type = envelope.header.event_type;
     let outcome: Outcome;
@@ -301,9 +320,7 @@ export class Bot {
    * Never match by display name: any member can be called "Stats Bot", and `@_all` carries empty ids.
    */
   private async mentionsBot(mentions: readonly MessageMention[] | undefined): Promise<boolean> {
-    if (!mentions?.some((m) => m.id?.open_id)) return false;
-    const botOpenId = await this.getBotOpenId();
-    return mentions.some((m) => m.id?.open_id === botOpenId);
+    return mentionsBot(mentions, this.botOpenId) ?? mentionsBot(mentions, await this.getBotOpenId()) === true;
   }
 
   async getBotOpenId(): Promise<string> {
@@ -312,6 +329,19 @@ export class Bot {
     this.botOpenId = openId;
     return openId;
   }
+}
+
+/**
+ * Whether `mentions` include the bot: false when no mention carries an open_id (`@_all`, or none at all), undefined
+ * when some does but the bot's own open_id is not known yet.
+ */
+function mentionsBot(
+  mentions: readonly MessageMention[] | undefined,
+  botOpenId: string | undefined,
+): boolean | undefined {
+  if (!mentions?.some((m) => m.id?.open_id)) return false;
+  if (botOpenId === undefined) return undefined;
+  return mentions.some((m) => m.id?.open_id === botOpenId);
 }
 
 function isMessageEvent(event: MessageReceiveEvent | undefined): event is MessageReceiveEvent {

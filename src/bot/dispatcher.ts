@@ -25,6 +25,27 @@ export interface EventDispatcher {
 }
 
 /**
+ * Acknowledges at once, without storing or queueing anything, the events the bot would do nothing with (`ignores`,
+ * `Bot.ignoresAtOnce`), and hands every other event to `inner`. Nothing is lost: there is no work to lose.
+ */
+export function acknowledgingIgnored(
+  inner: EventDispatcher,
+  ignores: (envelope: EventEnvelope) => boolean,
+  onIgnored: (envelope: EventEnvelope) => void,
+): EventDispatcher {
+  return {
+    dispatch(envelope) {
+      if (!ignores(envelope)) return inner.dispatch(envelope);
+      onIgnored(envelope);
+      return Promise.resolve();
+    },
+    drain: (timeoutMs) => inner.drain(timeoutMs),
+    pending: () => inner.pending(),
+    unfinishedHere: () => inner.unfinishedHere(),
+  };
+}
+
+/**
  * The dispatcher did not accept the event, and says so before claiming it: Feishu's redelivery (15 s, 5 min, 1 h,
  * 6 h later) is then processed, not dropped as a duplicate.
  * https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case

@@ -4,7 +4,7 @@ import { Bot } from '../bot/bot.js';
 import { CardActions } from '../bot/card-actions.js';
 import { CardCallbacks } from '../bot/card-callbacks.js';
 import { claimDelivery, deliveryIds } from '../bot/dedupe.js';
-import { type EventDispatcher, InProcessDispatcher } from '../bot/dispatcher.js';
+import { acknowledgingIgnored, type EventDispatcher, InProcessDispatcher } from '../bot/dispatcher.js';
 import { warnAdminsOfBudget } from '../bot/handlers/usage.js';
 import { LateWork } from '../bot/late-work.js';
 import { PagingSessions } from '../bot/paging.js';
@@ -132,7 +132,14 @@ export const botPlugin = fp<BotPluginOptions>(
     }
     const lateWork = new LateWork();
     app.decorate('bot', bot);
-    app.decorate('dispatcher', dispatcher);
+    app.decorate(
+      'dispatcher',
+      acknowledgingIgnored(
+        dispatcher,
+        (envelope) => bot.ignoresAtOnce(envelope),
+        ({ header }) => app.metrics.events.inc({ type: header.event_type, outcome: 'ignored' }),
+      ),
+    );
     app.decorate(
       'cardCallbacks',
       new CardCallbacks({
