@@ -130,5 +130,12 @@ describe.each([
     expect(emulator.messages).toHaveLength(3);
     for (const message of emulator.messages) expect(cardText(message.content)).toContain('1,234');
     expect(await ignored(bot)).toBe(1);
+    // Each command's lines name its event and message once (a second child logger used to repeat both keys).
+    const lines = bot.logs.text.split('\n').filter((line) => line.includes('"stats answered"'));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line.split('"event_id"')).toHaveLength(2);
+      expect(line.split('"message_id"')).toHaveLength(2);
+    }
   });
 });

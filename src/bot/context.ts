@@ -66,6 +66,7 @@ export function createMessageContext(deps: {
   event: MessageReceiveEvent;
   message: ExtractedMessage;
   feishu: FeishuClient;
+  /** Already carrying event_id and message_id (the caller logs with it before the context exists). */
   log: Logger;
   metrics: Metrics;
   /** Asked when a failure happens: the answer depends on how much of the command's budget is left by then. */
@@ -74,7 +75,7 @@ export function createMessageContext(deps: {
 }): MessageContext {
   const { event, feishu } = deps;
   const messageId = event.message.message_id;
-  const log = deps.log.child({ event_id: deps.eventId, message_id: messageId });
+  const { log } = deps;
   const send = cardSender(log, deps.metrics);
   let replies = 0;
   let privates = 0;
