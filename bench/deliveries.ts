@@ -29,14 +29,19 @@ export interface SignedDelivery {
 }
 
 /**
- * - `chatter`: a group message that mentions a colleague, not the bot. The bot reads it, sees it is not addressed
- *   and does nothing, as the SDK anchor's empty handler does: what is measured is the ingress, not a command.
+ * - `chatter`: a group message that mentions a colleague, not the bot. Once the bot knows its own open_id it sees
+ *   at the door that the message is not for it and acknowledges it without queueing anything (`Bot.ignoresAtOnce`),
+ *   as the SDK anchor's empty handler does nothing: what is measured is the ingress, not a command.
+ * - `command`: `@bot help` in a group of its own. The bot cannot know it has nothing to do before it runs the command,
+ *   so with Redis each one is a job enqueued before the 200: the durable path itself. (The bot keeps to Feishu's 50
+ *   messages a second per app, so the replies trail far behind; what is measured is the ack.)
  * - `stats`: `@bot stats <link>` for one document from one person, so that after the first one every answer comes from
  *   the cache; each in a group of its own, as Feishu allows a bot 5 messages a second per group and the bot keeps to
  *   that (src/feishu/rate-limits.ts).
  */
 export type DeliveryKind =
   | { kind: 'chatter' }
+  | { kind: 'command'; botOpenId: string }
   | { kind: 'stats'; botOpenId: string; docUrl: string; senderOpenId: string };
 
 const EVENT_ID = '__EVENT_ID__';
@@ -54,14 +59,22 @@ export function deliveryMaker(what: DeliveryKind): () => SignedDelivery {
           text: '@_user_1 the numbers for Q3 are in https://sample.feishu.cn/docx/doxcnAJ9VRRJqVMYZ1MyKnayXWe',
           mentions: [userMention(`ou_${randomBytes(16).toString('hex')}`, '王芳', '@_user_1')],
         })
-      : messageEvent({
-          eventId: EVENT_ID,
-          messageId: `om_${MESSAGE_ID}`,
-          chatId: `oc_${CHAT_ID}`,
-          senderOpenId: what.senderOpenId,
-          text: `@_user_1 stats ${what.docUrl}`,
-          mentions: [botMention(what.botOpenId)],
-        });
+      : what.kind === 'command'
+        ? messageEvent({
+            eventId: EVENT_ID,
+            messageId: `om_${MESSAGE_ID}`,
+            chatId: `oc_${CHAT_ID}`,
+            text: '@_user_1 help',
+            mentions: [botMention(what.botOpenId)],
+          })
+        : messageEvent({
+            eventId: EVENT_ID,
+            messageId: `om_${MESSAGE_ID}`,
+            chatId: `oc_${CHAT_ID}`,
+            senderOpenId: what.senderOpenId,
+            text: `@_user_1 stats ${what.docUrl}`,
+            mentions: [botMention(what.botOpenId)],
+          });
   const template = JSON.stringify(envelope);
   // 32 hex digits like Feishu's event ids: 8 random (distinct across runs and processes), 24 counted.
   const prefix = randomBytes(4).toString('hex');

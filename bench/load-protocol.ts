@@ -1,4 +1,5 @@
 /** What `bench/run.ts` and the load generator (`bench/load.ts`, a child process) say to each other over IPC. */
+import type { DeliveryKind } from './deliveries.js';
 
 export type Phase =
   /** Closed loop (autocannon): `connections` each send the next request as soon as the last is answered. */
@@ -8,6 +9,8 @@ export type Phase =
 
 export interface LoadPlan {
   phases: Phase[];
+  /** What every delivery of the plan is (bench/deliveries.ts). */
+  delivery: DeliveryKind;
 }
 
 export interface PhaseResult {

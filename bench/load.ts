@@ -139,7 +139,7 @@ async function handle(message: ToLoad): Promise<void> {
   if (message.type === 'plan') {
     const started = performance.now();
     plan = message.plan;
-    const make = deliveryMaker({ kind: 'chatter' });
+    const make = deliveryMaker(plan.delivery);
     prepared = plan.phases.map((phase) => Array.from({ length: deliveriesFor(phase) }, make));
     say({ type: 'ready', madeMs: performance.now() - started });
     return;

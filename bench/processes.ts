@@ -152,6 +152,8 @@ export function compileTargets(repoRoot: string, names: readonly string[]): Reco
 }
 
 export interface ThrowawayRedis {
+  /** The redis-server process, for its CPU time. */
+  pid: number;
   urlFor(db: number): string;
   /** Empties every database: the server is ours alone. */
   flush(): Promise<void>;
@@ -182,6 +184,7 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis | undefined>
     }
   }
   return {
+    pid: child.pid ?? 0,
     urlFor,
     flush: async () => {
       await admin.flushall();

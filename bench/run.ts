@@ -7,6 +7,8 @@
  * (dist/src/server.js, LOG_LEVEL=info, JSON logs to a file), in memory and with Redis (a throwaway redis-server, when
  * one is on the PATH). The bot talks to the Feishu emulator, run here. The load generator is a child process too
  * (bench/load.ts); it makes every delivery (distinct event and message ids, encrypted and signed) before timing.
+ * Every delivery is group chatter not meant for the bot (bench/deliveries.ts), except for the `-redis-cmd` rows, where
+ * every one is an `@bot` command and so a job in Redis before the 200.
  *
  * Each run of a target: 1 s of warm-up, then 500 req/s paced (the latency an ordinary busy day sees), then as fast as
  * 32 connections go. Rounds interleave the targets, in a rotating order, and the table gives medians. Then: cached
@@ -15,7 +17,7 @@
  *
  * Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (4, the closed-loop run), BENCH_RATE_SECONDS (4, the paced
  * run), BENCH_STATS_EVENTS (100), BENCH_TARGETS (comma-separated ids, default all: bare, sdk, bot-memory,
- * bot-redis, and with BENCH_COMPARE base-memory, base-redis), BENCH_INGRESS_ONLY=1 (skip stats and digest),
+ * bot-redis, bot-redis-cmd, and with BENCH_COMPARE base-memory, base-redis, base-redis-cmd), BENCH_INGRESS_ONLY=1 (skip stats and digest),
  * BENCH_PROFILE=1 (bot targets run with --cpu-prof into dist/bench/profiles; summarise one with
  * `npx tsx bench/profile.ts <file>`), BENCH_BOT_DIR (the checkout whose bot is measured, default this one),
  * BENCH_COMPARE (another checkout, e.g. main before a change, whose bot runs interleaved with this one: on a noisy
@@ -30,7 +32,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type FeishuEmulator, startFeishuEmulator } from '../test/emulator/feishu-emulator.js';
 import { describeDigestRun, runDigestAtScale } from '../test/support/digest-run.js';
-import { BENCH_KEYS, deliveryMaker, postDelivery } from './deliveries.js';
+import { BENCH_KEYS, type DeliveryKind, deliveryMaker, postDelivery } from './deliveries.js';
 import type { FromLoad, Phase, PhaseResult, ToLoad } from './load-protocol.js';
 import { median, summarise } from './numbers.js';
 import {
@@ -81,6 +83,8 @@ const REPLY_TIMEOUT_MS = 10_000;
 interface Target {
   id: string;
   label: string;
+  /** What every delivery to it is; chatter unless said otherwise. */
+  delivery?: DeliveryKind;
   spec(round: number): TargetSpec;
 }
 
@@ -97,6 +101,8 @@ interface RunFigures {
   paced: PhaseResult;
   /** The target's CPU time per answer in the closed loop (worker included, when it runs in the same process). */
   cpuUsPerRequest: number;
+  /** redis-server's CPU time per answer in the closed loop, for the targets that use it. */
+  redisUsPerRequest: number | undefined;
   /** Cores the target kept busy at the paced rate: what is left of one is the headroom for bursts. */
   pacedCores: number;
   idleMiB: number;
@@ -122,8 +128,8 @@ class LoadGenerator {
   }
 
   /** Resolves once every delivery of every phase is made. */
-  async plan(phases: Phase[]): Promise<void> {
-    await this.ask({ type: 'plan', plan: { phases } });
+  async plan(phases: Phase[], delivery: DeliveryKind): Promise<void> {
+    await this.ask({ type: 'plan', plan: { phases, delivery } });
   }
 
   async run(phase: number, url: string): Promise<PhaseResult> {
@@ -192,15 +198,18 @@ function defineTargets(emulator: FeishuEmulator, redis: ThrowawayRedis | undefin
       logFile: join(OUT_DIR, 'logs', `${id}.log`),
     }),
   });
-  const bot = (build: BotBuild, mode: 'memory' | 'redis'): Target => {
+  const bot = (build: BotBuild, mode: 'memory' | 'redis' | 'redis-cmd'): Target => {
     const id = `${build.prefix}-${mode}`;
-    const redisUrl = mode === 'redis' ? redis?.urlFor(0) : undefined;
+    const redisUrl = mode === 'memory' ? undefined : redis?.urlFor(0);
+    const labels = {
+      memory: `${build.label}, in memory`,
+      redis: `${build.label}, Redis`,
+      'redis-cmd': `${build.label}, Redis, every event an \`@bot\` command (a job each)`,
+    };
     return {
       id,
-      label:
-        mode === 'memory'
-          ? `${build.label}, in memory`
-          : `${build.label}, Redis (BullMQ enqueue before the 200)`,
+      label: labels[mode],
+      ...(mode === 'redis-cmd' ? { delivery: { kind: 'command', botOpenId: emulator.botOpenId } } : {}),
       spec: (round) => {
         const spec = botSpec(build, emulator, id, redisUrl);
         const profile = ['--cpu-prof', `--cpu-prof-dir=${join(OUT_DIR, 'profiles')}`];
@@ -217,6 +226,9 @@ function defineTargets(emulator: FeishuEmulator, redis: ThrowawayRedis | undefin
     all.push(bot(build, 'memory'));
     if (redis) all.push(bot(build, 'redis'));
   }
+  // The durable path itself: every event is a command, so a job in Redis before the 200. In memory the same load
+  // would mostly be refused (503) by the admission bound, which is why there is no such row for it.
+  if (redis) for (const build of botBuilds()) all.push(bot(build, 'redis-cmd'));
   return SETTINGS.targets ? all.filter((t) => SETTINGS.targets?.includes(t.id)) : all;
 }
 
@@ -236,21 +248,28 @@ async function runTarget(
   const loadAverage = Number(readFirstWord('/proc/loadavg'));
   const load = new LoadGenerator();
   // The deliveries are made while the target starts.
-  const [running] = await Promise.all([startTarget(target.spec(round)), load.plan(phases)]);
+  const [running] = await Promise.all([
+    startTarget(target.spec(round)),
+    load.plan(phases, target.delivery ?? { kind: 'chatter' }),
+  ]);
   try {
     const idleMiB = readMemory(running.pid).rssMiB;
     await load.run(0, running.url);
     const cpuAtStart = readCpuSeconds(running.pid);
     const paced = await load.run(1, running.url);
     const cpuAfterPaced = readCpuSeconds(running.pid);
+    const usesRedis = target.id.includes('-redis') && redis !== undefined;
+    const redisBefore = usesRedis ? readCpuSeconds(redis.pid) : 0;
     const closed = await load.run(2, running.url);
     const cpuAfterClosed = readCpuSeconds(running.pid);
+    const redisAfter = usesRedis ? readCpuSeconds(redis.pid) : 0;
     const { peakMiB } = readMemory(running.pid);
     const answered = Object.values(closed.statuses).reduce((sum, n) => sum + n, 0);
     return {
       closed,
       paced,
       cpuUsPerRequest: ((cpuAfterClosed - cpuAfterPaced) * 1e6) / Math.max(1, answered),
+      redisUsPerRequest: usesRedis ? ((redisAfter - redisBefore) * 1e6) / Math.max(1, answered) : undefined,
       pacedCores: (cpuAfterPaced - cpuAtStart) / paced.seconds,
       idleMiB,
       peakMiB,
@@ -261,7 +280,7 @@ async function runTarget(
     load.exit();
     await running.stop();
     // Nothing of this run (queued jobs, dedupe keys) may reach the next one.
-    if (target.id.endsWith('-redis')) await redis?.flush();
+    if (target.id.includes('-redis')) await redis?.flush();
   }
 }
 
@@ -379,6 +398,7 @@ function describeRun(target: Target, round: number, run: RunFigures): string {
   return (
     `round ${round} ${target.id.padEnd(11)} ${perSecond(run.closed.perSecond).padStart(7)} req/s ` +
     `p50 ${ms(run.closed.p50Ms)} p99 ${ms(run.closed.p99Ms)} ${us(run.cpuUsPerRequest)}/req` +
+    (run.redisUsPerRequest !== undefined ? ` (+ Redis ${us(run.redisUsPerRequest)})` : '') +
     `${note(oddities(run.closed))} | ${SETTINGS.rate}/s p50 ${ms(run.paced.p50Ms)} p99 ${ms(run.paced.p99Ms)} ` +
     `${run.pacedCores.toFixed(2)} cores${note(oddities(run.paced))} | ` +
     `RSS ${mib(run.idleMiB)} → ${mib(run.peakMiB)} | load ${run.loadAverage.toFixed(1)}` +
@@ -391,17 +411,19 @@ function printIngressTable(targets: Target[], runs: Map<string, RunFigures[]>): 
   const bare = med('bare', (r) => r.closed.perSecond);
   console.log(
     `\n| ingress (median of ${SETTINGS.rounds} interleaved runs; ${SETTINGS.connections} connections, ` +
-      `${SETTINGS.seconds} s) | req/s | ack p50 | ack p99 | × bare Fastify | CPU per request | ` +
+      `${SETTINGS.seconds} s) | req/s | ack p50 | ack p99 | × bare Fastify | CPU per request | Redis CPU per request | ` +
       `p99 at ${SETTINGS.rate} req/s | cores busy at ${SETTINGS.rate} req/s | RSS idle | RSS peak (max) |`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const target of targets) {
     const all = runs.get(target.id) ?? [];
     const rps = med(target.id, (r) => r.closed.perSecond);
     console.log(
       `| ${target.label} | ${perSecond(rps)} | ${ms(med(target.id, (r) => r.closed.p50Ms))} | ` +
         `${ms(med(target.id, (r) => r.closed.p99Ms))} | ${bare ? (rps / bare).toFixed(2) : '–'} | ` +
-        `${us(med(target.id, (r) => r.cpuUsPerRequest))} | ${ms(med(target.id, (r) => r.paced.p99Ms))} | ` +
+        `${us(med(target.id, (r) => r.cpuUsPerRequest))} | ` +
+        `${all.some((r) => r.redisUsPerRequest !== undefined) ? us(med(target.id, (r) => r.redisUsPerRequest ?? 0)) : '–'} | ` +
+        `${ms(med(target.id, (r) => r.paced.p99Ms))} | ` +
         `${med(target.id, (r) => r.pacedCores).toFixed(2)} | ${mib(med(target.id, (r) => r.idleMiB))} | ` +
         `${mib(Math.max(...all.map((r) => r.peakMiB)))} |`,
     );
