@@ -32,9 +32,9 @@ export interface SignedDelivery {
  * - `chatter`: a group message that mentions a colleague, not the bot. Once the bot knows its own open_id it sees
  *   at the door that the message is not for it and acknowledges it without queueing anything (`Bot.ignoresAtOnce`),
  *   as the SDK anchor's empty handler does nothing: what is measured is the ingress, not a command.
- * - `command`: `@bot help` in a group of its own. The bot cannot know it has nothing to do before it runs the command,
- *   so with Redis each one is a job enqueued before the 200: the durable path itself. (The bot keeps to Feishu's 50
- *   messages a second per app, so the replies trail far behind; what is measured is the ack.)
+ * - `command`: `@bot help` in a group of its own. A message for the bot cannot be acknowledged at the door, so with
+ *   Redis each one is a job enqueued before the 200: the durable path itself. (The bot keeps to Feishu's 1,000
+ *   messages a minute per app, so the replies trail far behind; what is measured is the ack.)
  * - `stats`: `@bot stats <link>` for one document from one person, so that after the first one every answer comes from
  *   the cache; each in a group of its own, as Feishu allows a bot 5 messages a second per group and the bot keeps to
  *   that (src/feishu/rate-limits.ts).

@@ -396,7 +396,7 @@ function oddities(r: PhaseResult): string[] {
 function describeRun(target: Target, round: number, run: RunFigures): string {
   const note = (parts: string[]) => (parts.length > 0 ? ` (${parts.join(', ')})` : '');
   return (
-    `round ${round} ${target.id.padEnd(11)} ${perSecond(run.closed.perSecond).padStart(7)} req/s ` +
+    `round ${round} ${target.id.padEnd(14)} ${perSecond(run.closed.perSecond).padStart(7)} req/s ` +
     `p50 ${ms(run.closed.p50Ms)} p99 ${ms(run.closed.p99Ms)} ${us(run.cpuUsPerRequest)}/req` +
     (run.redisUsPerRequest !== undefined ? ` (+ Redis ${us(run.redisUsPerRequest)})` : '') +
     `${note(oddities(run.closed))} | ${SETTINGS.rate}/s p50 ${ms(run.paced.p50Ms)} p99 ${ms(run.paced.p99Ms)} ` +

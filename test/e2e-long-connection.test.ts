@@ -101,10 +101,20 @@ describe('the long connection as the ingress', () => {
   it('in a group, answers a message mentioning the bot and makes no call for one that does not', async () => {
     emulator.reset();
     const chatId = `oc_${randomBytes(16).toString('hex')}`;
-    await emulator.ws.sendEvent(messageEvent({ chatId, chatType: 'group', text: `stats ${DOC_URL}` }));
+    const ignoredBefore = await bot.app.metrics.value('fsb_events_total', {
+      type: 'im.message.receive_v1',
+      outcome: 'ignored',
+    });
+    const chatter = messageEvent({ chatId, chatType: 'group', text: `stats ${DOC_URL}` });
+    expect((await emulator.ws.sendEvent(chatter)).code).toBe(200);
     await bot.settle();
     expect(emulator.callsTo('GET', STATISTICS)).toHaveLength(0);
     expect(emulator.messages).toHaveLength(0);
+    // Acknowledged at the door, as on the webhook: never claimed, so nothing of it is kept.
+    expect(await bot.app.store.get(`fsb:seen:msg:${chatter.event.message.message_id}`)).toBeNull();
+    expect(
+      await bot.app.metrics.value('fsb_events_total', { type: 'im.message.receive_v1', outcome: 'ignored' }),
+    ).toBe(ignoredBefore + 1);
 
     await emulator.ws.sendEvent(
       messageEvent({

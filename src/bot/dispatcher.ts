@@ -34,10 +34,9 @@ export function acknowledgingIgnored(
   onIgnored: (envelope: EventEnvelope) => void,
 ): EventDispatcher {
   return {
-    dispatch(envelope) {
+    async dispatch(envelope) {
       if (!ignores(envelope)) return inner.dispatch(envelope);
       onIgnored(envelope);
-      return Promise.resolve();
     },
     drain: (timeoutMs) => inner.drain(timeoutMs),
     pending: () => inner.pending(),

@@ -243,10 +243,13 @@ export class JsonCache {
     let pause = this.#pollMinMs;
     const retry = () => {
       if (performance.now() >= lapsesAt) return;
-      this.#store.compareAndDelete(lockKey, token).catch(() => {
-        pause = Math.min(pause * 2, RELEASE_RETRY_MAX_MS);
-        setTimeout(retry, pause).unref();
-      });
+      // Through a promise, so that even a store throwing synchronously only schedules the next try.
+      Promise.resolve()
+        .then(() => this.#store.compareAndDelete(lockKey, token))
+        .catch(() => {
+          pause = Math.min(pause * 2, RELEASE_RETRY_MAX_MS);
+          setTimeout(retry, pause).unref();
+        });
     };
     setTimeout(retry, pause).unref();
   }
