@@ -320,7 +320,9 @@ export class Bot {
    * Never match by display name: any member can be called "Stats Bot", and `@_all` carries empty ids.
    */
   private async mentionsBot(mentions: readonly MessageMention[] | undefined): Promise<boolean> {
-    return mentionsBot(mentions, this.botOpenId) ?? mentionsBot(mentions, await this.getBotOpenId()) === true;
+    const known = mentionsBot(mentions, this.botOpenId);
+    if (known !== undefined) return known;
+    return mentionsBot(mentions, await this.getBotOpenId()) === true;
   }
 
   async getBotOpenId(): Promise<string> {
