@@ -41,6 +41,19 @@ function signalOnStart<T>(fn: () => Promise<T>) {
   return { load: wrapped, whenStarted };
 }
 
+/** A load that starts when called and answers `fileStatistics(1)` only once `answer()` is called. */
+function gatedLoad() {
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
+  const { load, whenStarted } = signalOnStart(async () => {
+    await answered;
+    return fileStatistics(1);
+  });
+  return { load, whenStarted, answer };
+}
+
 let db: FreshRedisDb;
 let stores: RedisStore[];
 
@@ -201,14 +214,7 @@ describe('JsonCache across processes sharing one Redis', () => {
       const writes = vi.spyOn(stores[0]!, 'set');
       const reads = vi.spyOn(stores[0]!, 'get');
       const lockReads = () => reads.mock.calls.filter(([key]) => key === LOCK_KEY).length;
-      let answer!: () => void;
-      const answered = new Promise<void>((resolve) => {
-        answer = resolve;
-      });
-      const { load, whenStarted } = signalOnStart(async () => {
-        await answered;
-        return fileStatistics(1);
-      });
+      const { load, whenStarted, answer } = gatedLoad();
       const loading = holder.getOrLoad(KEY, load, { ttlMs: 60_000 });
       await whenStarted;
       const token = await db.redis.get(LOCK_KEY);
@@ -256,14 +262,7 @@ describe('JsonCache across processes sharing one Redis', () => {
     try {
       await viaProxy.ping();
       const holder = new JsonCache(viaProxy, { lockTtlMs: 60_000 });
-      let answer!: () => void;
-      const answered = new Promise<void>((resolve) => {
-        answer = resolve;
-      });
-      const { load, whenStarted } = signalOnStart(async () => {
-        await answered;
-        return fileStatistics(1);
-      });
+      const { load, whenStarted, answer } = gatedLoad();
       const holding = holder.getOrLoad(KEY, load, { ttlMs: 60_000 });
       await whenStarted;
       expect(await db.redis.exists(LOCK_KEY)).toBe(1);
